@@ -1,0 +1,4 @@
+{#- Published tables must be exactly consent.* and audit.*, not <target>_consent.* -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,376 @@
+{#- The one place consent is resolved. For each contact × purpose × channel, every event that
+    touches the cell and every instant a grant can lapse (expiry, re-consent policy) is a change
+    point; the state carried to that point decides the status there. consent_status is the row in
+    force at the end of the run date, so history and current status cannot disagree. -#}
+with
+
+cells as (
+
+    select * from {{ ref('int_consent_cells__spined') }}
+
+),
+
+jurisdictions as (
+
+    select * from {{ ref('int_jurisdictions__ranked') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_consent_events__deduplicated') }}
+    where outcome = 'event'
+
+),
+
+reconsent_policies as (
+
+    select
+        version,
+        cast(effective_from as timestamp) as effective_at,
+        purposes_affected
+    from {{ ref('policy_versions') }}
+    where requires_reconsent
+
+),
+
+cell_rules as (
+
+    select
+        cells.*,
+        jurisdictions.regime,
+        jurisdictions.double_opt_in_required,
+        jurisdictions.consent_refresh_months,
+        jurisdictions.casl_implied_purchase_months,
+        jurisdictions.casl_implied_inquiry_months,
+        coalesce(
+            list_contains(string_split(jurisdictions.legitimate_interest_purposes, '|'), cells.purpose),
+            false
+        ) as legitimate_interest_allowed
+    from cells
+    inner join jurisdictions on jurisdictions.jurisdiction_code = cells.jurisdiction_code
+
+),
+
+cell_events as (
+
+    -- events that touch a cell: global ones, the cell's channel, the cell's purpose
+    select
+        cell_rules.contact_key,
+        cell_rules.purpose,
+        cell_rules.channel,
+        events.event_id,
+        events.occurred_at as changed_at,
+        {{ action_priority('events.action') }} as priority,
+        case
+            when events.action = 'erasure' then 'erasure'
+            when events.action in ('undeliverable', 'complaint') then 'delivery'
+            when events.action = 'sale_opt_out' then 'sale'
+            when events.scope = 'purpose' then 'purpose'
+            when events.scope = 'global' then 'global'
+            when events.scope = 'channel' then 'channel'
+        end as kind,
+        {
+            'event_id': events.event_id,
+            'action': events.action,
+            'at': events.occurred_at
+        } as ref
+    from cell_rules
+    inner join events
+        on events.contact_key = cell_rules.contact_key
+        and (
+            events.scope = 'global'
+            or (events.scope = 'channel' and events.channel = cell_rules.channel)
+            or (
+                events.scope = 'purpose' and events.purpose = cell_rules.purpose
+                and (events.channel is null or events.channel = cell_rules.channel)
+            )
+        )
+    where (events.action <> 'sale_opt_out' or cell_rules.is_sale_or_sharing)
+        and events.action in (
+            'opt_in', 'opt_out', 'pending', 'not_given',
+            'undeliverable', 'complaint', 'erasure', 'sale_opt_out'
+        )
+
+),
+
+grant_events as (
+
+    select
+        cell_rules.contact_key,
+        cell_rules.purpose,
+        cell_rules.channel,
+        events.event_id,
+        events.occurred_at,
+        events.lawful_basis,
+        events.was_prechecked,
+        events.policy_version,
+        events.double_opt_in_at,
+        least(
+            events.expires_at,
+            case when cell_rules.regime = 'opt_in' and cell_rules.consent_refresh_months is not null
+                then events.occurred_at + to_months(cell_rules.consent_refresh_months) end,
+            case when cell_rules.regime = 'casl' and events.lawful_basis = 'implied_business'
+                then events.occurred_at + to_months(cell_rules.casl_implied_purchase_months) end,
+            case when cell_rules.regime = 'casl' and events.lawful_basis = 'implied_inquiry'
+                then events.occurred_at + to_months(cell_rules.casl_implied_inquiry_months) end
+        ) as lapses_at
+    from cell_events
+    inner join events on events.event_id = cell_events.event_id
+    inner join cell_rules
+        on cell_rules.contact_key = cell_events.contact_key
+        and cell_rules.purpose = cell_events.purpose
+        and cell_rules.channel = cell_events.channel
+    where cell_events.kind = 'purpose' and events.action = 'opt_in'
+
+),
+
+clock_points as (
+
+    -- instants where a grant can lapse without any event: its expiry, and each re-consent policy
+    select contact_key, purpose, channel, lapses_at as changed_at
+    from grant_events
+    where lapses_at is not null
+    union
+    select grant_events.contact_key, grant_events.purpose, grant_events.channel, reconsent_policies.effective_at
+    from grant_events
+    inner join reconsent_policies
+        on reconsent_policies.effective_at > grant_events.occurred_at
+        and (
+            reconsent_policies.purposes_affected = 'all'
+            or list_contains(string_split(reconsent_policies.purposes_affected, '|'), grant_events.purpose)
+        )
+
+),
+
+origin_points as (
+
+    -- every cell's history starts when the contact became known, so "never asked" is a row
+    select cells.contact_key, cells.purpose, cells.channel, contacts.first_event_at as changed_at
+    from cells
+    inner join {{ ref('int_contacts__resolved') }} as contacts on contacts.contact_key = cells.contact_key
+
+),
+
+timeline as (
+
+    select contact_key, purpose, channel, changed_at, priority, kind, event_id, ref
+    from cell_events
+    union all
+    select
+        contact_key, purpose, channel, changed_at, 0 as priority, 'clock' as kind,
+        cast(null as varchar) as event_id, null as ref
+    from (select * from clock_points union select * from origin_points)
+
+),
+
+carried as (
+
+    select
+        contact_key,
+        purpose,
+        channel,
+        changed_at,
+        priority,
+        event_id,
+        {% for name, condition in [
+            ('purpose_last', "kind = 'purpose'"),
+            ('purpose_decisive', "kind = 'purpose' and ref.action <> 'not_given'"),
+            ('global_last', "kind = 'global'"),
+            ('global_opt_out', "kind = 'global' and ref.action = 'opt_out'"),
+            ('channel_last', "kind = 'channel'"),
+            ('channel_opt_out', "kind = 'channel' and ref.action = 'opt_out'"),
+            ('delivery_block', "kind = 'delivery'"),
+            ('sale_block', "kind = 'sale'"),
+            ('erasure', "kind = 'erasure'"),
+        ] %}
+        last_value(case when {{ condition }} then ref end ignore nulls) over cell_order as {{ name }},
+        {% endfor %}
+        row_number() over (
+            partition by contact_key, purpose, channel, changed_at
+            order by priority desc, event_id desc nulls last
+        ) as rank_at_instant
+    from timeline
+    window cell_order as (
+        partition by contact_key, purpose, channel
+        order by changed_at, priority, event_id nulls first
+        rows between unbounded preceding and current row
+    )
+
+),
+
+change_points as (
+
+    -- one state per instant: the last one after every event at that instant is applied
+    select * exclude (rank_at_instant)
+    from carried
+    where rank_at_instant = 1
+        and changed_at < {{ as_of_instant() }}
+
+),
+
+with_grant as (
+
+    select
+        change_points.*,
+        case when purpose_last.action = 'opt_in' then purpose_last.at end as grant_at,
+        grant_events.lawful_basis as grant_basis,
+        grant_events.was_prechecked as grant_prechecked,
+        grant_events.policy_version as grant_policy_version,
+        grant_events.double_opt_in_at as grant_double_opt_in_at,
+        grant_events.lapses_at as grant_lapses_at,
+        cell_rules.regime,
+        cell_rules.jurisdiction_code,
+        cell_rules.double_opt_in_required,
+        cell_rules.legitimate_interest_allowed,
+        greatest(global_opt_out.at, channel_opt_out.at) as broader_opt_out_at,
+        case when global_last.action = 'opt_in' and global_last.at >= coalesce(channel_last.at, global_last.at)
+            then global_last.event_id else channel_last.event_id end as broader_lift_event_id
+    from change_points
+    inner join cell_rules
+        on cell_rules.contact_key = change_points.contact_key
+        and cell_rules.purpose = change_points.purpose
+        and cell_rules.channel = change_points.channel
+    left join grant_events
+        on change_points.purpose_last.action = 'opt_in'
+        and grant_events.event_id = change_points.purpose_last.event_id
+        and grant_events.contact_key = change_points.contact_key
+        and grant_events.purpose = change_points.purpose
+        and grant_events.channel = change_points.channel
+
+),
+
+with_reconsent as (
+
+    select
+        with_grant.*,
+        exists (
+            select 1
+            from reconsent_policies
+            where reconsent_policies.effective_at <= with_grant.changed_at
+                and (
+                    reconsent_policies.purposes_affected = 'all'
+                    or list_contains(string_split(reconsent_policies.purposes_affected, '|'), with_grant.purpose)
+                )
+                and (
+                    with_grant.grant_policy_version is null
+                    or {{ version_parts('with_grant.grant_policy_version') }}
+                        < {{ version_parts('reconsent_policies.version') }}
+                )
+        ) as needs_reconsent
+    from with_grant
+
+),
+
+decided as (
+
+    select
+        *,
+        -- 1. suppressions first: erasure, then broader blocks no later grant has lifted
+        case
+            when erasure is not null then {'status': 'suppressed', 'reason': 'erasure', 'evidence': erasure.event_id}
+            when delivery_block is not null and (grant_at is null or grant_at <= delivery_block.at)
+                then {'status': 'suppressed', 'reason': delivery_block.action, 'evidence': delivery_block.event_id}
+            when global_last.action = 'opt_out' and (grant_at is null or grant_at <= global_last.at)
+                then {'status': 'withdrawn', 'reason': 'global_opt_out', 'evidence': global_last.event_id}
+            when channel_last.action = 'opt_out' and (grant_at is null or grant_at <= channel_last.at)
+                then {'status': 'withdrawn', 'reason': 'channel_opt_out', 'evidence': channel_last.event_id}
+            when sale_block is not null and (grant_at is null or grant_at <= sale_block.at)
+                then {'status': 'withdrawn', 'reason': 'sale_opt_out', 'evidence': sale_block.event_id}
+        -- 2. the latest purpose event; not_given never lifts an earlier opt-out
+            when purpose_last.action = 'opt_out'
+                then {'status': 'withdrawn', 'reason': 'purpose_opt_out', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'not_given' and purpose_decisive.action = 'opt_out'
+                then {'status': 'withdrawn', 'reason': 'purpose_opt_out', 'evidence': purpose_decisive.event_id}
+            when purpose_last.action = 'not_given'
+                then {'status': 'not_given', 'reason': 'not_given', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'pending'
+                then {'status': 'pending', 'reason': 'pending_confirmation', 'evidence': purpose_last.event_id}
+            -- a grant older than a broader opt-out stays void after that opt-out is lifted
+            when purpose_last.action = 'opt_in' and grant_at <= broader_opt_out_at
+                then {'status': 'not_given', 'reason': 'no_consent', 'evidence': broader_lift_event_id}
+        -- 3. grant validity where the regime requires opt-in
+            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'legitimate_interest'
+                and not legitimate_interest_allowed
+                then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and regime = 'opt_in'
+                and grant_basis not in ('consent', 'legitimate_interest')
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
+                and grant_prechecked
+                then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
+                and grant_policy_version is null
+                then {'status': 'invalid', 'reason': 'missing_notice_version', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and double_opt_in_required and grant_basis = 'consent'
+                and (grant_double_opt_in_at is null or grant_double_opt_in_at > changed_at)
+                then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': purpose_last.event_id}
+        -- 4. policy versions that require re-consent; 5. expiry
+            when purpose_last.action = 'opt_in' and needs_reconsent
+                then {'status': 'reconsent_required', 'reason': 'reconsent_required', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and grant_lapses_at <= changed_at
+                then {'status': 'expired', 'reason': 'expired', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in'
+                then {'status': 'granted', 'reason': null, 'evidence': purpose_last.event_id}
+            else {'status': 'not_given', 'reason': 'no_consent', 'evidence': broader_lift_event_id}
+        end as decision
+    from with_reconsent
+
+),
+
+with_contactability as (
+
+    select
+        *,
+        -- 6. the regime: opt-in and CASL need a standing grant; opt-out regimes contact
+        -- unless the person is suppressed, withdrew, declined or has not confirmed
+        case regime
+            when 'opt_out' then decision.status not in ('withdrawn', 'suppressed', 'pending')
+                and not (decision.status = 'not_given' and decision.reason = 'not_given')
+            else decision.status = 'granted'
+        end as can_contact
+    from decided
+
+),
+
+islands as (
+
+    select
+        *,
+        coalesce(
+            lag(decision) over cell_order is distinct from decision
+            or lag(can_contact) over cell_order is distinct from can_contact,
+            true
+        ) as is_change
+    from with_contactability
+    window cell_order as (partition by contact_key, purpose, channel order by changed_at)
+
+),
+
+final as (
+
+    select
+        contact_key,
+        purpose,
+        channel,
+        changed_at as valid_from,
+        lead(changed_at) over (partition by contact_key, purpose, channel order by changed_at) as valid_to,
+        decision.status as status,
+        can_contact,
+        case when not can_contact then coalesce(decision.reason, 'no_consent') end as blocked_reason,
+        decision.reason as status_reason,
+        case when decision.status in ('granted', 'expired', 'reconsent_required', 'invalid')
+                or decision.reason = 'double_opt_in_unconfirmed'
+            then grant_basis end as lawful_basis,
+        case when decision.evidence = purpose_last.event_id then grant_at end as granted_at,
+        case when decision.evidence = purpose_last.event_id then grant_lapses_at end as expires_at,
+        case when decision.evidence = purpose_last.event_id then grant_policy_version end as policy_version,
+        jurisdiction_code as jurisdiction,
+        regime,
+        decision.evidence as evidence_event_id
+    from islands
+    where is_change
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+{#- Every landed line in scope for the run, with the single outcome reconciliation counts:
+    accepted (it yielded at least one new event), duplicate, rejected, ignored, or unaccounted
+    (no mapping model produced anything for it: a pipeline bug the reconciliation test catches). -#}
+with
+
+lines as (
+
+    select * from {{ ref('base_landing__lines') }}
+    where line_number > 0 and file_error is null and extract_date <= {{ as_of_date() }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('int_consent_events__deduplicated') }}
+
+),
+
+per_line as (
+
+    select
+        file_name,
+        line_number,
+        count(*) filter (where outcome = 'event') as events,
+        count(*) filter (where outcome = 'duplicate') as duplicate_events,
+        count(*) filter (where outcome = 'rejected') as rejected_parts,
+        count(*) filter (where outcome = 'ignored') as ignored_parts,
+        string_agg(distinct reason, ', ' order by reason) as reasons
+    from outcomes
+    group by file_name, line_number
+
+),
+
+final as (
+
+    select
+        lines.source_system,
+        lines.entity,
+        lines.file_name,
+        lines.line_number,
+        lines.extract_date,
+        lines.loaded_at,
+        case
+            when per_line.events > 0 then 'accepted'
+            when per_line.duplicate_events > 0 then 'duplicate'
+            when per_line.rejected_parts > 0 then 'rejected'
+            when per_line.ignored_parts > 0 then 'ignored'
+            else 'unaccounted'
+        end as line_outcome,
+        coalesce(per_line.events, 0) as events,
+        coalesce(per_line.rejected_parts, 0) as rejected_parts,
+        per_line.reasons
+    from lines
+    left join per_line
+        on per_line.file_name = lines.file_name
+        and per_line.line_number = lines.line_number
+
+)
+
+select * from final

@@ -1,0 +1,182 @@
+with
+
+submissions as (
+
+    select * from {{ ref('stg_webforms__submissions') }}
+
+),
+
+scope_map as (
+
+    select * from {{ ref('source_scope_map') }}
+    where source_system = 'webforms' and source_field = 'purpose'
+
+),
+
+rejected_lines as (
+
+    select {{ line_outcome('rejected', 'parse_error') }}
+    from submissions
+    where parse_error is not null
+
+),
+
+valid as (
+
+    select
+        *,
+        case when consents_kind = 'ARRAY' then cast(consents as json[]) else []::json[] end as consent_list
+    from submissions
+    where parse_error is null
+
+),
+
+consent_elements as (
+
+    select
+        valid.*,
+        unnest(consent_list) as consent,
+        generate_subscripts(consent_list, 1) as element_index
+    from valid
+
+),
+
+elements_typed as (
+
+    select
+        consent_elements.*,
+        {{ json_text('consent', '$.purpose') }} as purpose_raw,
+        lower({{ json_text('consent', '$.channel') }}) as channel_raw,
+        {{ parse_bool(json_text('consent', '$.granted')) }} as granted,
+        {{ parse_bool(json_text('consent', '$.prechecked')) }} as prechecked,
+        {{ json_text('consent', '$.prechecked') }} as prechecked_raw
+    from consent_elements
+
+),
+
+elements_mapped as (
+
+    select
+        elements_typed.*,
+        scope_map.scope as mapped_scope,
+        scope_map.purpose as mapped_purpose,
+        coalesce(scope_map.channel, elements_typed.channel_raw) as mapped_channel,
+        case
+            when json_type(consent) <> 'OBJECT' then 'invalid_consent_element'
+            when purpose_raw is null then 'missing_purpose'
+            when scope_map.source_value is null then 'unmapped_scope'
+            when channel_raw is not null and channel_raw not in {{ known_channels() }} then 'unknown_channel'
+            when scope_map.channel is not null and channel_raw is not null
+                and scope_map.channel <> channel_raw then 'channel_mismatch'
+            when granted is null then 'invalid_consent_flag'
+            when prechecked_raw is not null and prechecked is null then 'invalid_consent_flag'
+        end as element_error
+    from elements_typed
+    left join scope_map on scope_map.source_value = elements_typed.purpose_raw
+
+),
+
+rejected_elements as (
+
+    select {{ line_outcome('rejected', 'element_error', 'element_index') }}
+    from elements_mapped
+    where element_error is not null
+
+),
+
+purpose_events as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        element_index,
+        raw_text,
+        loaded_at,
+        'event' as outcome,
+        cast(null as varchar) as reason,
+        email,
+        contact_key,
+        submission_id as source_record_id,
+        mapped_scope as scope,
+        mapped_channel as channel,
+        mapped_purpose as purpose,
+        case
+            when granted then 'opt_in'
+            -- an unticked box on a preference update withdraws; on a signup it was never given
+            when kind = 'preference_update' then 'opt_out'
+            else 'not_given'
+        end as action,
+        case when granted then 'consent' else 'not_applicable' end as lawful_basis,
+        submitted_at as occurred_at,
+        case when kind = 'preference_update' then 'preference_center' else 'web_form' end as capture_method,
+        coalesce(form_id, page_url) as capture_point,
+        policy_version,
+        coalesce(prechecked, false) as was_prechecked,
+        double_opt_in_at,
+        country_code,
+        cast(null as timestamp) as expires_at,
+        ip_hash
+    from elements_mapped
+    where element_error is null
+
+),
+
+global_opt_outs as (
+
+    select
+        source_system, file_name, line_number, 0 as element_index, raw_text, loaded_at,
+        'event' as outcome, cast(null as varchar) as reason, email, contact_key,
+        submission_id as source_record_id, 'global' as scope,
+        cast(null as varchar) as channel, cast(null as varchar) as purpose,
+        'opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
+        'preference_center' as capture_method, coalesce(form_id, page_url) as capture_point,
+        policy_version, false as was_prechecked, cast(null as timestamp) as double_opt_in_at,
+        country_code, cast(null as timestamp) as expires_at, ip_hash
+    from valid
+    where kind = 'unsubscribe_all'
+
+),
+
+gpc_signals as (
+
+    -- a Global Privacy Control header is a CCPA opt-out of sale/sharing
+    select
+        source_system, file_name, line_number, -1 as element_index, raw_text, loaded_at,
+        'event' as outcome, cast(null as varchar) as reason, email, contact_key,
+        submission_id as source_record_id, 'global' as scope,
+        cast(null as varchar) as channel, cast(null as varchar) as purpose,
+        'sale_opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
+        'gpc_signal' as capture_method, coalesce(form_id, page_url) as capture_point,
+        policy_version, false as was_prechecked, cast(null as timestamp) as double_opt_in_at,
+        country_code, cast(null as timestamp) as expires_at, ip_hash
+    from valid
+    where gpc
+
+),
+
+no_choices as (
+
+    select {{ line_outcome('ignored', "'no_consent_choices'") }}
+    from valid
+    where len(consent_list) = 0 and kind <> 'unsubscribe_all' and not coalesce(gpc, false)
+
+),
+
+final as (
+
+    select * from rejected_lines
+    union all
+    select * from rejected_elements
+    union all
+    select * from purpose_events
+    union all
+    select * from global_opt_outs
+    union all
+    select * from gpc_signals
+    union all
+    select * from no_choices
+
+)
+
+select * from final

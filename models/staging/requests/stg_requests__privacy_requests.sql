@@ -1,0 +1,56 @@
+with
+
+lines as (
+
+    {{ landing_lines('requests', 'privacy_requests') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ json_parse('raw_text') }} as doc
+    from lines
+
+),
+
+typed as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        raw_text,
+        extract_date,
+        loaded_at,
+        doc is not null as is_json_object,
+        {{ json_text('doc', '$.request_id') }} as request_id,
+        {{ json_text('doc', '$.received_at') }} as received_at_raw,
+        {{ to_utc_timestamp(json_text('doc', '$.received_at')) }} as received_at,
+        {{ normalize_email(json_text('doc', '$.email')) }} as email,
+        lower({{ json_text('doc', '$.type') }}) as request_type
+    from parsed
+
+),
+
+final as (
+
+    select
+        *,
+        {{ contact_key('email') }} as contact_key,
+        case
+            when not is_json_object then 'invalid_json'
+            when request_id is null then 'missing_request_id'
+            when email is null then 'missing_email'
+            when not {{ is_valid_email('email') }} then 'invalid_email'
+            when received_at_raw is null then 'missing_timestamp'
+            when received_at is null then 'invalid_timestamp'
+            when request_type is null then 'missing_request_type'
+            when request_type not in ('erasure', 'do_not_sell', 'objection', 'access') then 'unknown_request_type'
+        end as parse_error
+    from typed
+
+)
+
+select * from final
