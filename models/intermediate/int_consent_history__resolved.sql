@@ -106,6 +106,8 @@ grant_events as (
         events.was_prechecked,
         events.policy_version,
         events.double_opt_in_at,
+        events.capture_method,
+        events.capture_point,
         least(
             events.expires_at,
             case when cell_rules.regime = 'opt_in' and cell_rules.consent_refresh_months is not null
@@ -218,6 +220,8 @@ with_grant as (
         grant_events.was_prechecked as grant_prechecked,
         grant_events.policy_version as grant_policy_version,
         grant_events.double_opt_in_at as grant_double_opt_in_at,
+        grant_events.capture_method as grant_capture_method,
+        grant_events.capture_point as grant_capture_point,
         grant_events.lapses_at as grant_lapses_at,
         cell_rules.regime,
         cell_rules.jurisdiction_code,
@@ -299,9 +303,12 @@ decided as (
             when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
                 and grant_prechecked
                 then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
-                and grant_policy_version is null
+            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_policy_version is null
                 then {'status': 'invalid', 'reason': 'missing_notice_version', 'evidence': purpose_last.event_id}
+            -- proof of consent (GDPR Art. 7(1)): how and where it was captured
+            when purpose_last.action = 'opt_in' and regime = 'opt_in'
+                and (grant_capture_method is null or grant_capture_point is null)
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
             when purpose_last.action = 'opt_in' and double_opt_in_required and grant_basis = 'consent'
                 and (grant_double_opt_in_at is null or grant_double_opt_in_at > changed_at)
                 then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': purpose_last.event_id}

@@ -1,0 +1,42 @@
+# Consent Ledger. `make run` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LANDING ?= $(or $(CONSENT_LEDGER_LANDING),data/landing)
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS = false
+export GX_ANALYTICS_ENABLED = false
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test ui lint clean
+
+$(BIN)/consent-ledger: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/consent-ledger
+
+# Install, generate sample landing data when there is none, run the nightly job once.
+run: install
+	@if [ -z "$$(find $(LANDING) -type f 2>/dev/null | head -n 1)" ]; then \
+		$(BIN)/consent-ledger generate --out $(LANDING) --contacts 2000 --days 14; \
+	fi
+	$(BIN)/consent-ledger run --landing $(LANDING)
+
+test: install
+	$(BIN)/ruff check orchestration expectations tests
+	$(BIN)/pytest
+
+# The Dagster UI with the nightly schedule (http://127.0.0.1:3000).
+ui: install
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check orchestration expectations tests
+
+clean:
+	rm -rf target logs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Consent Ledger's Dagster code location, CLI and synthetic data generator."""

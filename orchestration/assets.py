@@ -1,0 +1,48 @@
+"""The publish asset: runs only when every upstream model, dbt test and blocking check passed."""
+
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration import paths
+from orchestration.dbt_assets import consent_ledger_dbt
+from orchestration.locking import warehouse_lock
+from orchestration.partitions import DAILY
+from orchestration.publish import publish
+from orchestration.report import RunReport, load_counts, suppression_changes
+from orchestration.resources import export_environment
+
+PUBLISHED_TABLE_KEYS = sorted(
+    (key for key in consent_ledger_dbt.keys if key.path[0] in ("consent", "audit")),
+    key=lambda k: k.to_user_string(),
+)
+PUBLISHED_WAREHOUSE = AssetKey(["warehouse", "published"])
+
+
+@asset(
+    key=PUBLISHED_WAREHOUSE,
+    deps=PUBLISHED_TABLE_KEYS,
+    partitions_def=DAILY,
+    pool="consent_ledger_warehouse",
+    description="warehouse/consent.duckdb: the consent.* and audit.* tables analysts read, "
+    "swapped in atomically after every blocking check passed.",
+)
+def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
+    export_environment()
+    published, working = paths.published_db(), paths.working_db()
+    with warehouse_lock(published):
+        # what this run changes, measured against the file it is about to replace
+        added, lifted = suppression_changes(published, working)
+        publication = publish(working, published)
+    counts = load_counts(published)
+    report = RunReport(as_of=context.partition_key, published=True, warehouse=str(published),
+                       counts=counts, suppressions_added=added, suppressions_lifted=lifted,
+                       data_docs=str(paths.reports_dir() / context.partition_key / "data_docs" / "index.html"))
+    report_path = report.write(paths.reports_dir())
+    context.log.info(f"published {published} ({len(publication.tables)} tables)")
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(published)),
+        "tables": MetadataValue.json(publication.tables),
+        "suppressions_added": added,
+        "suppressions_lifted": lifted,
+        "run_report": MetadataValue.path(str(report_path)),
+    })

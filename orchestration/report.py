@@ -1,0 +1,99 @@
+"""The short run report people open: counts, check results, suppressions added and lifted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SUPPRESSION_KEY = "contact_key, evidence_event_id, scope, channel, purpose, reason"
+
+
+@dataclass
+class RunReport:
+    as_of: str
+    published: bool
+    warehouse: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    suppressions_added: int | None = None
+    suppressions_lifted: int | None = None
+    blocked_by: list[str] = field(default_factory=list)
+    data_docs: str | None = None
+
+    def write(self, reports_root: Path) -> Path:
+        folder = reports_root / self.as_of
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "run_report.json").write_text(json.dumps(asdict(self), indent=2, default=str))
+        path = folder / "run_report.md"
+        path.write_text(self.markdown())
+        return path
+
+    def markdown(self) -> str:
+        outcome = "published" if self.published else "NOT published (previous state kept)"
+        lines = [f"# Consent Ledger run report, as of {self.as_of}", "", f"Outcome: **{outcome}**",
+                 f"Warehouse: `{self.warehouse}`", ""]
+        if self.blocked_by:
+            lines += ["## Blocked by", *[f"- {b}" for b in self.blocked_by], ""]
+        lines += ["## Counts", "| what | count |", "| --- | ---: |"]
+        lines += [f"| {k} | {v} |" for k, v in self.counts.items()]
+        if self.suppressions_added is not None:
+            lines += [f"| suppressions added since last publish | {self.suppressions_added} |",
+                      f"| suppressions lifted since last publish | {self.suppressions_lifted} |"]
+        lines += ["", "## Checks", "| check | on | result |", "| --- | --- | --- |"]
+        lines += [f"| {c['name']} | {c['asset']} | {'pass' if c['passed'] else 'FAIL'} |" for c in self.checks]
+        if self.data_docs:
+            lines += ["", f"Great Expectations Data Docs: `{self.data_docs}`"]
+        return "\n".join(lines) + "\n"
+
+
+def load_counts(database: Path) -> dict[str, Any]:
+    """Headline numbers from a built (working or published) database, opened read-only."""
+    if not database.exists():
+        return {}
+    queries = {
+        "files": "select count(*) from audit.load_reconciliation",
+        "files_quarantined": "select count(*) from audit.load_reconciliation where file_status = 'quarantined'",
+        "lines_read": "select coalesce(sum(lines_read), 0) from audit.load_reconciliation",
+        "lines_accepted": "select coalesce(sum(accepted), 0) from audit.load_reconciliation",
+        "lines_rejected": "select coalesce(sum(rejected), 0) from audit.load_reconciliation",
+        "lines_duplicate": "select coalesce(sum(duplicates), 0) from audit.load_reconciliation",
+        "lines_ignored": "select coalesce(sum(ignored), 0) from audit.load_reconciliation",
+        "events": "select count(*) from consent.consent_events",
+        "contacts": "select count(*) from consent.contacts",
+        "suppressions": "select count(*) from consent.suppression_list",
+        "marketable_rows": "select count(*) from consent.marketable_audience",
+    }
+    counts: dict[str, Any] = {}
+    try:
+        with duckdb.connect() as con:
+            con.execute("attach ? as db (read_only)", [str(database)])
+            con.execute("use db")
+            for name, sql in queries.items():
+                try:
+                    counts[name] = int(con.execute(sql).fetchone()[0])
+                except duckdb.Error:
+                    counts[name] = None
+    except duckdb.Error:
+        return {}
+    return counts
+
+
+def suppression_changes(previous: Path, current: Path) -> tuple[int, int]:
+    """Suppressions in current but not previous (added), and the reverse (lifted)."""
+    with duckdb.connect() as con:
+        con.execute("attach ? as cur (read_only)", [str(current)])
+        if not previous.exists():
+            added = con.execute("select count(*) from cur.consent.suppression_list").fetchone()[0]
+            return int(added), 0
+        con.execute("attach ? as prev (read_only)", [str(previous)])
+        added = con.execute(
+            f"select count(*) from (select {SUPPRESSION_KEY} from cur.consent.suppression_list "
+            f"except select {SUPPRESSION_KEY} from prev.consent.suppression_list)").fetchone()[0]
+        lifted = con.execute(
+            f"select count(*) from (select {SUPPRESSION_KEY} from prev.consent.suppression_list "
+            f"except select {SUPPRESSION_KEY} from cur.consent.suppression_list)").fetchone()[0]
+        return int(added), int(lifted)

@@ -1,0 +1,63 @@
+"""Shared pytest fixtures: build the dbt project over a landing folder into a temporary DuckDB."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
+              full_refresh: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `dbt build` as a subprocess on its own database, target and log folders."""
+    work = database.parent
+    env = {
+        **os.environ,
+        "CONSENT_LEDGER_LANDING": str(landing.resolve()),
+        "CONSENT_LEDGER_WORKING_DB": str(database.resolve()),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO),
+           "--vars", f"{{as_of: '{as_of}'}}"]
+    if select:
+        cmd += ["--select", select]
+    if full_refresh:
+        cmd.append("--full-refresh")
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Build a landing folder once per (folder, as_of) in a session; returns the database path."""
+    built: dict[tuple[str, str], Path] = {}
+
+    def build(landing: Path, as_of: str) -> Path:
+        key = (str(landing), as_of)
+        if key not in built:
+            work = tmp_path_factory.mktemp("dbt")
+            database = work / "work.duckdb"
+            result = dbt_build(landing, database, as_of)
+            assert result.returncode == 0, result.stdout[-6000:]
+            built[key] = database
+        return built[key]
+
+    return build
+
+
+def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query against a built database, opened read-only."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
