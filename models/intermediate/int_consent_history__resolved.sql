@@ -129,10 +129,15 @@ grant_events as (
 
 clock_points as (
 
-    -- instants where a grant can lapse without any event: its expiry, and each re-consent policy
+    -- instants where a grant changes without any event: expiry, confirmation, re-consent policies
     select contact_key, purpose, channel, lapses_at as changed_at
     from grant_events
     where lapses_at is not null
+    union
+    -- a pending grant becomes valid when the address confirms it
+    select contact_key, purpose, channel, double_opt_in_at
+    from grant_events
+    where double_opt_in_at > occurred_at
     union
     select grant_events.contact_key, grant_events.purpose, grant_events.channel, reconsent_policies.effective_at
     from grant_events
