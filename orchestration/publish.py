@@ -30,8 +30,10 @@ def publish(working: Path, published: Path) -> Publication:
     Only published schemas are copied: staging tables hold raw lines and plain emails.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
+    # a run killed mid-publish leaves its half-written copy; the caller holds the run lock
+    for stale in published.parent.glob(f".{published.name}.*.publishing"):
+        stale.unlink(missing_ok=True)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.publishing")
-    tmp.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     try:
         with duckdb.connect() as con:
