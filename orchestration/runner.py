@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -34,12 +35,13 @@ class RunOutcome:
     data_docs: Path | None = None
 
 
-def _prepare_manifest() -> None:
-    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first."""
+def _prepare_manifest(as_of: date) -> None:
+    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first,
+    with the run's vars so the build can reuse the partial parse."""
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
         [str(dbt), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
-         "--project-dir", str(paths.REPO_ROOT)],
+         "--project-dir", str(paths.REPO_ROOT), "--vars", json.dumps({"as_of": as_of.isoformat()})],
         cwd=paths.REPO_ROOT, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
@@ -105,7 +107,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
     working.parent.mkdir(parents=True, exist_ok=True)
 
     with warehouse_lock(warehouse):
-        _prepare_manifest()
+        _prepare_manifest(as_of)
         from dagster import DagsterInstance
 
         from orchestration.definitions import defs
