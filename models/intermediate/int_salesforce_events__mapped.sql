@@ -1,0 +1,457 @@
+{#- Salesforce lines → canonical consent events, one row per outcome (event, rejected, ignored).
+    Salesforce sends a record again whenever it changes, so events come from the first version of
+    a record and from each change between consecutive versions (int_salesforce_*__changes); a
+    version that changes nothing is ignored ('unchanged_snapshot'), a re-delivered copy yields the
+    same event again (a duplicate downstream), a deleted record keeps its line but changes no
+    state ('deleted_record').
+
+    - Contact: HasOptedOutOfEmail / DoNotCall true → channel opt-out (email / phone); false after
+      true → channel opt-in that lifts the opt-out (sales_rep; grants no purpose by itself).
+      EmailBouncedDate newly set → undeliverable (email) at the bounce date.
+    - Individual: HasOptedOutSolicit (or HasOptedOutProcessing) true → global opt-out, both false
+      after → global opt-in lift; ShouldForget true → erasure. Events go to every address of the
+      contacts that link to the Individual; none → rejected 'unknown_individual'.
+    - ContactPointTypeConsent: PartyId → the Individual's addresses; ContactPointType Email /
+      Phone / MailingAddress → email / phone / postal, Social and Web have no canonical channel →
+      rejected 'unmapped_channel'; DataUsePurposeName → source_scope_map ('Marketing' is the whole
+      channel), unmapped → 'unmapped_scope'. A new capture is an event at CaptureDate; an edit of
+      status, purpose or channel without a new CaptureDate at LastModifiedDate (so it is not
+      back-dated before events that came in between); a newly set DoubleConsentCaptureDate on an
+      opt-in re-issues the grant at that instant (double_opt_in); EffectiveTo set or moved earlier
+      on an opt-in ends the grant at EffectiveTo ('not_given', system: like an expiry; a future
+      date is rejected as occurred_after_as_of until it has passed); an extension changes nothing.
+      EffectiveTo is expires_at of the events, EffectiveFrom is not used.
+
+    element_index: 1-3 are the rules above; an event fanned out to several addresses of one
+    Individual gets 10 × (address number - 1) + rule. -#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_salesforce__contacts') }}
+
+),
+
+individuals as (
+
+    select * from {{ ref('stg_salesforce__individuals') }}
+
+),
+
+consents as (
+
+    select * from {{ ref('stg_salesforce__contact_point_type_consents') }}
+
+),
+
+contact_versions as (
+
+    select * from {{ ref('int_salesforce_contacts__changes') }}
+
+),
+
+individual_versions as (
+
+    select * from {{ ref('int_salesforce_individuals__changes') }}
+
+),
+
+consent_versions as (
+
+    select * from {{ ref('int_salesforce_contact_point_type_consents__changes') }}
+
+),
+
+individual_emails as (
+
+    select * from {{ ref('int_salesforce_individuals__emails') }}
+
+),
+
+scope_map as (
+
+    select * from {{ ref('source_scope_map') }}
+    where source_system = 'salesforce' and source_field = 'data_use_purpose'
+
+),
+
+staged_lines as (
+
+    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    from contacts
+    union all
+    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    from individuals
+    union all
+    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    from consents
+
+),
+
+header_lines as (
+
+    select {{ line_outcome('ignored', "'csv_header'") }}
+    from staged_lines
+    where is_header and parse_error is null
+
+),
+
+rejected_lines as (
+
+    select {{ line_outcome('rejected', 'parse_error') }}
+    from staged_lines
+    where parse_error is not null
+
+),
+
+deleted_records as (
+
+    select {{ line_outcome('ignored', "'deleted_record'") }}
+    from staged_lines
+    where not is_header and parse_error is null and is_deleted
+
+),
+
+-- Contact ------------------------------------------------------------------------------------
+
+contact_changes as (
+
+    select
+        *,
+        1 as rule_number,
+        'email' as change_channel,
+        case
+            when has_opted_out_of_email and not coalesce(previous_has_opted_out_of_email, false) then 'opt_out'
+            when not has_opted_out_of_email and previous_has_opted_out_of_email then 'opt_in'
+        end as change_action,
+        last_modified_at as changed_at,
+        'Contact.HasOptedOutOfEmail' as changed_field
+    from contact_versions
+
+    union all
+
+    select
+        *,
+        2 as rule_number,
+        'phone' as change_channel,
+        case
+            when do_not_call and not coalesce(previous_do_not_call, false) then 'opt_out'
+            when not do_not_call and previous_do_not_call then 'opt_in'
+        end as change_action,
+        last_modified_at as changed_at,
+        'Contact.DoNotCall' as changed_field
+    from contact_versions
+
+    union all
+
+    select
+        *,
+        3 as rule_number,
+        'email' as change_channel,
+        case
+            when email_bounced_at is not null
+                and email_bounced_at is distinct from previous_email_bounced_at then 'undeliverable'
+        end as change_action,
+        email_bounced_at as changed_at,
+        'Contact.EmailBouncedDate' as changed_field
+    from contact_versions
+
+),
+
+contact_events as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        rule_number as element_index,
+        raw_text,
+        loaded_at,
+        'event' as outcome,
+        cast(null as varchar) as reason,
+        email,
+        contact_key,
+        contact_id as source_record_id,
+        'channel' as scope,
+        change_channel as channel,
+        cast(null as varchar) as purpose,
+        change_action as action,
+        'not_applicable' as lawful_basis,
+        changed_at as occurred_at,
+        case when change_action = 'undeliverable' then 'system' else 'sales_rep' end as capture_method,
+        changed_field as capture_point,
+        cast(null as varchar) as policy_version,
+        cast(null as boolean) as was_prechecked,
+        cast(null as timestamp) as double_opt_in_at,
+        country_code,
+        cast(null as timestamp) as expires_at,
+        cast(null as varchar) as ip_hash
+    from contact_changes
+    where change_action is not null
+
+),
+
+contacts_without_change as (
+
+    select {{ line_outcome(
+        'ignored', "case when is_unchanged then 'unchanged_snapshot' else 'no_consent_effect' end"
+    ) }}
+    from contact_versions
+    where not exists (
+        select 1 from contact_events
+        where contact_events.file_name = contact_versions.file_name
+            and contact_events.line_number = contact_versions.line_number
+    )
+
+),
+
+-- Individual ---------------------------------------------------------------------------------
+
+individual_changes as (
+
+    select
+        *,
+        1 as rule_number,
+        case
+            when is_opted_out and not coalesce(previous_is_opted_out, false) then 'opt_out'
+            when not is_opted_out and previous_is_opted_out then 'opt_in'
+        end as change_action,
+        case
+            when has_opted_out_solicit or not has_opted_out_processing then 'Individual.HasOptedOutSolicit'
+            else 'Individual.HasOptedOutProcessing'
+        end as changed_field
+    from individual_versions
+
+    union all
+
+    select
+        *,
+        2 as rule_number,
+        -- erasure is terminal: ShouldForget going back to false changes nothing
+        case when should_forget and not coalesce(previous_should_forget, false) then 'erasure' end as change_action,
+        'Individual.ShouldForget' as changed_field
+    from individual_versions
+
+),
+
+individual_actions as (
+
+    select * from individual_changes
+    where change_action is not null
+
+),
+
+individual_events as (
+
+    select
+        individual_actions.source_system,
+        individual_actions.file_name,
+        individual_actions.line_number,
+        10 * (individual_emails.address_number - 1) + individual_actions.rule_number as element_index,
+        individual_actions.raw_text,
+        individual_actions.loaded_at,
+        'event' as outcome,
+        cast(null as varchar) as reason,
+        individual_emails.email,
+        individual_emails.contact_key,
+        individual_actions.individual_id || '/' || individual_emails.record_suffix as source_record_id,
+        'global' as scope,
+        cast(null as varchar) as channel,
+        cast(null as varchar) as purpose,
+        individual_actions.change_action as action,
+        'not_applicable' as lawful_basis,
+        individual_actions.last_modified_at as occurred_at,
+        'sales_rep' as capture_method,
+        individual_actions.changed_field as capture_point,
+        cast(null as varchar) as policy_version,
+        cast(null as boolean) as was_prechecked,
+        cast(null as timestamp) as double_opt_in_at,
+        cast(null as varchar) as country_code,
+        cast(null as timestamp) as expires_at,
+        cast(null as varchar) as ip_hash
+    from individual_actions
+    inner join individual_emails on individual_emails.individual_id = individual_actions.individual_id
+
+),
+
+unknown_individuals as (
+
+    select {{ line_outcome('rejected', "'unknown_individual'", 'rule_number') }}
+    from individual_actions
+    where not exists (
+        select 1 from individual_emails
+        where individual_emails.individual_id = individual_actions.individual_id
+    )
+
+),
+
+individuals_without_change as (
+
+    select {{ line_outcome(
+        'ignored', "case when is_unchanged then 'unchanged_snapshot' else 'no_consent_effect' end"
+    ) }}
+    from individual_versions
+    where not exists (
+        select 1 from individual_actions
+        where individual_actions.file_name = individual_versions.file_name
+            and individual_actions.line_number = individual_versions.line_number
+    )
+
+),
+
+-- ContactPointTypeConsent --------------------------------------------------------------------
+
+consent_changes as (
+
+    select
+        *,
+        case
+            when is_first_version or captured_at is distinct from previous_captured_at then 'capture'
+            when contact_point_type is distinct from previous_contact_point_type
+                or data_use_purpose_name is distinct from previous_data_use_purpose_name
+                or consent_action is distinct from previous_consent_action then 'edit'
+            when consent_action = 'opt_in' and double_consent_captured_at is not null
+                and double_consent_captured_at is distinct from previous_double_consent_captured_at
+                then 'double_opt_in'
+            -- an earlier end of a grant (EffectiveTo set or moved earlier) ends it then; an
+            -- extension is no new act of consent and changes nothing (the grant keeps its expiry)
+            when consent_action = 'opt_in' and effective_to is not null
+                and (previous_effective_to is null or effective_to < previous_effective_to)
+                then 'grant_ended'
+        end as change_kind
+    from consent_versions
+
+),
+
+consent_actions as (
+
+    select
+        consent_changes.*,
+        scope_map.scope as mapped_scope,
+        case
+            when scope_map.scope = 'global' then null
+            else coalesce(scope_map.channel, consent_changes.channel)
+        end as mapped_channel,
+        case when scope_map.scope = 'purpose' then scope_map.purpose end as mapped_purpose,
+        case consent_changes.change_kind when 'grant_ended' then 'not_given' else consent_changes.consent_action end
+            as change_action,
+        case consent_changes.change_kind
+            when 'capture' then consent_changes.captured_at
+            when 'double_opt_in' then consent_changes.double_consent_captured_at
+            when 'grant_ended' then consent_changes.effective_to
+            else consent_changes.last_modified_at
+        end as changed_at,
+        case consent_changes.change_kind
+            when 'double_opt_in' then 'double_opt_in'
+            when 'grant_ended' then 'system'
+            else
+                case lower(consent_changes.capture_contact_point_type)
+                    when 'web' then 'web_form'
+                    when 'email' then 'email_link'
+                    when 'phone' then 'sales_rep'
+                    else 'import'
+                end
+        end as capture_method,
+        case
+            when consent_changes.channel is null then 'unmapped_channel'
+            when scope_map.source_value is null then 'unmapped_scope'
+            when scope_map.channel is not null and scope_map.channel <> consent_changes.channel
+                then 'channel_mismatch'
+        end as mapping_error
+    from consent_changes
+    left join scope_map on scope_map.source_value = consent_changes.data_use_purpose_name
+    where consent_changes.change_kind is not null
+
+),
+
+consent_events as (
+
+    select
+        consent_actions.source_system,
+        consent_actions.file_name,
+        consent_actions.line_number,
+        10 * (individual_emails.address_number - 1) + 1 as element_index,
+        consent_actions.raw_text,
+        consent_actions.loaded_at,
+        'event' as outcome,
+        cast(null as varchar) as reason,
+        individual_emails.email,
+        individual_emails.contact_key,
+        consent_actions.consent_id || '/' || individual_emails.record_suffix as source_record_id,
+        consent_actions.mapped_scope as scope,
+        consent_actions.mapped_channel as channel,
+        consent_actions.mapped_purpose as purpose,
+        consent_actions.change_action as action,
+        case when consent_actions.change_action = 'opt_in' then 'consent' else 'not_applicable' end
+            as lawful_basis,
+        consent_actions.changed_at as occurred_at,
+        consent_actions.capture_method,
+        consent_actions.capture_source as capture_point,
+        cast(null as varchar) as policy_version,
+        cast(null as boolean) as was_prechecked,
+        case when consent_actions.change_action = 'opt_in' then consent_actions.double_consent_captured_at end
+            as double_opt_in_at,
+        cast(null as varchar) as country_code,
+        consent_actions.effective_to as expires_at,
+        cast(null as varchar) as ip_hash
+    from consent_actions
+    inner join individual_emails on individual_emails.individual_id = consent_actions.party_id
+    where consent_actions.mapping_error is null
+
+),
+
+consent_rejections as (
+
+    select {{ line_outcome('rejected', 'mapping_error', '1') }}
+    from consent_actions
+    where mapping_error is not null
+
+    union all
+
+    select {{ line_outcome('rejected', "'unknown_individual'", '1') }}
+    from consent_actions
+    where mapping_error is null
+        and not exists (
+            select 1 from individual_emails
+            where individual_emails.individual_id = consent_actions.party_id
+        )
+
+),
+
+consents_without_change as (
+
+    select {{ line_outcome(
+        'ignored', "case when is_unchanged then 'unchanged_snapshot' else 'no_consent_effect' end"
+    ) }}
+    from consent_changes
+    where change_kind is null
+
+),
+
+final as (
+
+    select * from header_lines
+    union all
+    select * from rejected_lines
+    union all
+    select * from deleted_records
+    union all
+    select * from contact_events
+    union all
+    select * from contacts_without_change
+    union all
+    select * from individual_events
+    union all
+    select * from unknown_individuals
+    union all
+    select * from individuals_without_change
+    union all
+    select * from consent_events
+    union all
+    select * from consent_rejections
+    union all
+    select * from consents_without_change
+
+)
+
+select * from final

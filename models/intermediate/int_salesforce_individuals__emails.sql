@@ -1,0 +1,75 @@
+{#- Which addresses belong to a Salesforce Individual: the emails of every contact whose
+    IndividualId names it (any extract, deleted contacts included: the person's choices still
+    concern the address). One row per individual × address.
+
+    An Individual's event is fanned out to each of its addresses, so each needs its own, stable
+    source_record_id (the event_id hashes it): record_suffix is the contact that carried the
+    address (the lowest contact id if several did), with '#n' when it was that contact's n-th
+    address (a contact whose Email changed). -#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_salesforce__contacts') }}
+    where not is_header and parse_error is null
+
+),
+
+contact_addresses as (
+
+    select
+        contact_id,
+        email,
+        contact_key,
+        min(last_modified_at) as first_seen_at
+    from contacts
+    group by contact_id, email, contact_key
+
+),
+
+numbered_addresses as (
+
+    select
+        *,
+        row_number() over (partition by contact_id order by first_seen_at, email) as address_ordinal
+    from contact_addresses
+
+),
+
+links as (
+
+    select distinct individual_id, contact_id, email
+    from contacts
+    where individual_id is not null
+
+),
+
+individual_addresses as (
+
+    select
+        links.individual_id,
+        numbered_addresses.email,
+        numbered_addresses.contact_key,
+        min(
+            numbered_addresses.contact_id
+            || case when numbered_addresses.address_ordinal > 1
+                then '#' || numbered_addresses.address_ordinal else '' end
+        ) as record_suffix
+    from links
+    inner join numbered_addresses
+        on numbered_addresses.contact_id = links.contact_id
+        and numbered_addresses.email = links.email
+    group by links.individual_id, numbered_addresses.email, numbered_addresses.contact_key
+
+),
+
+final as (
+
+    select
+        *,
+        row_number() over (partition by individual_id order by record_suffix) as address_number
+    from individual_addresses
+
+)
+
+select * from final

@@ -1,0 +1,321 @@
+"""Salesforce and Mailchimp end to end: hand-written landing files (tests/fixtures/salesforce_mailchimp)
+through the whole dbt build, checking every event, reject, ignored line and duplicate exactly.
+
+Both sources send snapshots: a record comes again whenever it changes, so the fixtures hold first
+observations, changes, unchanged repeats, versions out of file order and one re-delivered file each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, query
+
+LANDING = FIXTURES / "salesforce_mailchimp" / "landing"
+AS_OF = "2026-11-28"
+
+C20 = "salesforce/2026-11-20/contact_sfmc_fixture_1120.csv"
+I20 = "salesforce/2026-11-20/individual_sfmc_fixture_1120.csv"
+P20 = "salesforce/2026-11-20/contact_point_type_consent_sfmc_fixture_1120.csv"
+C24 = "salesforce/2026-11-24/contact_sfmc_fixture_1124.csv"
+I24 = "salesforce/2026-11-24/individual_sfmc_fixture_1124.csv"
+P24 = "salesforce/2026-11-24/contact_point_type_consent_sfmc_fixture_1124.csv"
+C26 = "salesforce/2026-11-26/contact_sfmc_fixture_1126.csv"
+P26 = "salesforce/2026-11-26/contact_point_type_consent_sfmc_fixture_1126.csv"
+C27 = "salesforce/2026-11-27/contact_sfmc_fixture_1126_redelivered.csv"
+M20 = "mailchimp/2026-11-20/members_sfmc_fixture_1120.jsonl"
+M24 = "mailchimp/2026-11-24/members_sfmc_fixture_1124.jsonl"
+M26 = "mailchimp/2026-11-26/members_sfmc_fixture_1126.jsonl"
+M27 = "mailchimp/2026-11-27/members_sfmc_fixture_1124_redelivered.jsonl"
+
+ANA, ANA2, INES = "ana.silva@example.com", "ana.silva2@example.com", "ines.garcia@wayne.example"
+BOB, CARLA, KOFI = "bob.smith@acme.example", "carla.rossi@globex.example", "kofi.jensen@vandelay.example"
+JON, HIRO = "jon.weber@acme.example", "hiro.tanaka@stark.example"
+LENA, MARTA, NILS = "lena.novak@vandelay.example", "marta.costa@initech.example", "nils.larsen@hooli.example"
+OLGA, TARA, UGO = "olga.ivanova@globex.example", "tara.weber@umbrella.example", "ugo.rossi@vandelay.example"
+QUINN = "quinn.brown@stark.example"
+
+CONTACT_A, CONTACT_B, CONTACT_C = "003A00000000001AAA", "003A00000000002AAA", "003A00000000003AAA"
+CONTACT_I, CONTACT_J = "003A00000000009AAA", "003A00000000010AAA"
+IND_A, IND_B, IND_K = "0PKA00000000001AAA", "0PKA00000000002AAA", "0PKA00000000011AAA"
+CPT1, CPT2, CPT3 = "0ZYA00000000001AAA", "0ZYA00000000002AAA", "0ZYA00000000003AAA"
+CPT8, CPT10 = "0ZYA00000000008AAA", "0ZYA00000000010AAA"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def event(email: str, record: str, scope: str, channel: str | None, purpose: str | None, action: str,
+          at: str, method: str, point: str, *, doi: str | None = None, expires: str | None = None,
+          country: str | None = None, ip: str | None = None, basis: str | None = None) -> tuple:
+    """One expected canonical event; lawful_basis is consent for a grant unless given (a lift of an
+    opt-out grants nothing: not_applicable)."""
+    basis = basis or ("consent" if action == "opt_in" else "not_applicable")
+    return (sha(email), record, scope, channel, purpose, action, basis, at, method, point, doi, expires,
+            country, sha(ip) if ip else None)
+
+
+# (file, line, element_index) -> the event it must yield
+EXPECTED_EVENTS: dict[tuple, tuple] = {
+    # Contact: HasOptedOutOfEmail and DoNotCall true on the first observation: two channel opt-outs
+    (C20, 3, 1): event(BOB, CONTACT_B, "channel", "email", None, "opt_out",
+        "2026-11-19 10:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="US"),
+    (C20, 3, 2): event(BOB, CONTACT_B, "channel", "phone", None, "opt_out",
+        "2026-11-19 10:00:00", "sales_rep", "Contact.DoNotCall", country="US"),
+    # EmailBouncedDate on the first observation: undeliverable at the bounce date
+    (C20, 4, 3): event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
+        "2026-11-18 07:30:00", "system", "Contact.EmailBouncedDate", country="FR"),
+    # false -> true: opt-out; true -> false: the lift (sales_rep channel opt-in)
+    (C24, 2, 1): event(ANA, CONTACT_A, "channel", "email", None, "opt_out",
+        "2026-11-23 08:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="DE"),
+    (C24, 3, 1): event(BOB, CONTACT_B, "channel", "email", None, "opt_in",
+        "2026-11-23 09:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="US",
+        basis="not_applicable"),
+    (C26, 2, 2): event(BOB, CONTACT_B, "channel", "phone", None, "opt_in",
+        "2026-11-25 09:00:00", "sales_rep", "Contact.DoNotCall", country="US", basis="not_applicable"),
+    # a new bounce date is a new undeliverable
+    (C26, 3, 3): event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
+        "2026-11-25 06:00:00", "system", "Contact.EmailBouncedDate", country="FR"),
+    # the contact's new address starts its own history: its first observation is opted out
+    (C26, 4, 1): event(ANA2, CONTACT_A, "channel", "email", None, "opt_out",
+        "2026-11-25 10:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="DE"),
+    # jon's line 5 (14:00, opted out) is newer than line 6 (13:00): ordered by LastModifiedDate
+    (C26, 5, 1): event(JON, CONTACT_J, "channel", "email", None, "opt_out",
+        "2026-11-25 14:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="NL"),
+    # Individual: HasOptedOutSolicit -> global opt-out; ShouldForget -> erasure
+    (I20, 3, 1): event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_out",
+        "2026-11-19 10:05:00", "sales_rep", "Individual.HasOptedOutSolicit"),
+    (I20, 5, 2): event(KOFI, f"{IND_K}/003A00000000011AAA", "global", None, None, "erasure",
+        "2026-11-19 17:05:00", "sales_rep", "Individual.ShouldForget"),
+    # HasOptedOutProcessing -> global opt-out for every address of the Individual (three)
+    (I24, 2, 1): event(ANA, f"{IND_A}/{CONTACT_A}", "global", None, None, "opt_out",
+        "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
+    (I24, 2, 11): event(ANA2, f"{IND_A}/{CONTACT_A}#2", "global", None, None, "opt_out",
+        "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
+    (I24, 2, 21): event(INES, f"{IND_A}/{CONTACT_I}", "global", None, None, "opt_out",
+        "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
+    # both flags false after true: the global opt-out is lifted
+    (I24, 3, 1): event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_in",
+        "2026-11-23 09:30:00", "sales_rep", "Individual.HasOptedOutSolicit", basis="not_applicable"),
+    # ContactPointTypeConsent: Email + Newsletter OptIn at CaptureDate, EffectiveTo as expiry
+    (P20, 2, 1): event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-18 08:00:00", "web_form", "Website footer", expires="2027-11-18 00:00:00"),
+    # Phone + Marketing: the whole phone channel
+    (P20, 3, 1): event(BOB, f"{CPT2}/{CONTACT_B}", "channel", "phone", None, "opt_out",
+        "2026-11-18 09:00:00", "sales_rep", "Call center"),
+    # MailingAddress + Events, Seen: not_given on postal
+    (P20, 4, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "not_given",
+        "2026-11-18 10:00:00", "import", "Trade show"),
+    (P20, 9, 1): event(BOB, f"{CPT8}/{CONTACT_B}", "purpose", "email", "partner_offers", "not_given",
+        "2026-11-18 14:00:00", "web_form", "Website footer"),
+    (P20, 11, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:00:00", "web_form", "Signup form"),
+    (P20, 11, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:00:00", "web_form", "Signup form"),
+    (P20, 11, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:00:00", "web_form", "Signup form"),
+    # DoubleConsentCaptureDate newly set: the grant re-issued at the confirmation
+    (P24, 2, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
+    (P24, 2, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
+    (P24, 2, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
+    # a new capture (new CaptureDate): OptOut at that date
+    (P24, 3, 1): event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_out",
+        "2026-11-23 12:00:00", "email_link", "Preference center"),
+    # status edited without a new CaptureDate: dated LastModifiedDate
+    (P24, 5, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "opt_in",
+        "2026-11-23 13:00:00", "import", "Trade show"),
+    # EffectiveTo set on an opt-in: the grant ends at EffectiveTo
+    (P26, 2, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "not_given",
+        "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
+    (P26, 2, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "not_given",
+        "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
+    (P26, 2, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "not_given",
+        "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
+    # Mailchimp: subscribed -> opt-in for the list's purpose, timestamp_opt is the double opt-in
+    (M20, 1, 0): event(LENA, "a1b2c3/m-lena", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 10:05:00", "web_form", "Hosted Signup Form",
+        doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
+    # permissions seen first: enabled -> opt_in, not enabled -> not_given
+    (M20, 1, 1): event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_in",
+        "2026-11-19 10:05:00", "web_form", "Hosted Signup Form",
+        doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
+    (M20, 1, 2): event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "not_given",
+        "2026-11-19 10:05:00", "web_form", "Hosted Signup Form", country="DE"),
+    (M20, 2, 0): event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "pending",
+        "2026-11-19 11:00:00", "api", "API - Generic", country="AT", ip="198.51.100.7"),
+    # cleaned is undeliverable even on a list nobody mapped
+    (M20, 3, 0): event(NILS, "zz9999/m-nils", "channel", "email", None, "undeliverable",
+        "2026-11-19 12:00:00", "system", "Import"),
+    (M20, 4, 0): event(OLGA, "a1b2c3/m-olga", "purpose", "email", "newsletter", "not_given",
+        "2026-11-19 13:00:00", "api", "API - Generic", country="US"),
+    (M20, 10, 0): event(TARA, "a1b2c3/m-tara", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-19 18:10:00", "web_form", "Landing Page",
+        doi="2026-11-19 18:10:00", country="IE", ip="203.0.113.21"),
+    (M20, 11, 0): event(UGO, "a1b2c3/m-ugo", "purpose", "email", "newsletter", "opt_out",
+        "2026-11-19 19:00:00", "email_link", "Hosted Signup Form", country="FR"),
+    # pending -> subscribed
+    (M24, 2, 0): event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-23 09:00:00", "api", "API - Generic",
+        doi="2026-11-23 09:00:00", country="AT", ip="198.51.100.8"),
+    # the Email permission was malformed before: now valid, so seen first (not enabled -> not_given)
+    (M24, 3, 3): event(TARA, "a1b2c3/m-tara", "channel", "email", None, "not_given",
+        "2026-11-23 10:00:00", "web_form", "Landing Page", country="IE"),
+    # permission changes: Email true -> false opt-out, advertising false -> true opt-in
+    (M24, 4, 1): event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_out",
+        "2026-11-23 15:00:00", "preference_center", "Hosted Signup Form", country="DE"),
+    (M24, 4, 2): event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "opt_in",
+        "2026-11-23 15:00:00", "preference_center", "Hosted Signup Form",
+        doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
+    # archived twice, then subscribed: the first version of the member
+    (M26, 1, 0): event(QUINN, "a1b2c3/m-quinn", "purpose", "email", "newsletter", "opt_in",
+        "2026-11-25 09:03:00", "web_form", "Pop-up Form",
+        doi="2026-11-25 09:03:00", country="GB", ip="203.0.113.41"),
+}
+
+EXPECTED_REJECTED = {
+    (C20, 6, 0, "malformed_csv_line"), (C20, 7, 0, "invalid_flag"), (C20, 8, 0, "invalid_email"),
+    (C20, 9, 0, "invalid_timestamp"),
+    (I20, 4, 1, "unknown_individual"), (I20, 7, 0, "missing_timestamp"),
+    (P20, 5, 1, "unmapped_channel"), (P20, 6, 1, "unmapped_channel"), (P20, 7, 1, "unmapped_scope"),
+    (P20, 8, 1, "unknown_individual"), (P20, 10, 0, "unknown_consent_status"),
+    (P20, 12, 0, "missing_capture_date"),
+    (M20, 5, 0, "unmapped_scope"), (M20, 7, 0, "invalid_json"), (M20, 8, 0, "missing_email"),
+    (M20, 9, 0, "unknown_status"), (M20, 10, 1, "unmapped_scope"), (M20, 10, 2, "invalid_permission_element"),
+    (M20, 10, 3, "invalid_permission_flag"),
+    (M24, 3, 2, "invalid_permission_element"), (M27, 3, 2, "invalid_permission_element"),
+}
+
+EXPECTED_IGNORED = {
+    (C20, 1, "csv_header"), (C20, 2, "no_consent_effect"), (C20, 5, "deleted_record"),
+    (C20, 10, "no_consent_effect"), (C20, 11, "no_consent_effect"),
+    (I20, 1, "csv_header"), (I20, 2, "no_consent_effect"), (I20, 6, "deleted_record"),
+    (P20, 1, "csv_header"), (P20, 13, "deleted_record"),
+    (C24, 1, "csv_header"), (C24, 4, "unchanged_snapshot"), (C24, 5, "no_consent_effect"),
+    (I24, 1, "csv_header"), (I24, 4, "no_consent_effect"), (I24, 5, "unchanged_snapshot"),
+    (P24, 1, "csv_header"), (P24, 4, "unchanged_snapshot"), (P24, 6, "no_consent_effect"),
+    (C26, 1, "csv_header"), (C26, 6, "no_consent_effect"), (P26, 1, "csv_header"),
+    (C27, 1, "csv_header"), (C27, 6, "no_consent_effect"),
+    (M20, 6, "archived_member"),
+    (M24, 1, "unchanged_snapshot"), (M24, 5, "archived_member"), (M24, 6, "unchanged_snapshot"),
+    (M26, 2, "archived_member"), (M26, 3, "unchanged_snapshot"),
+    (M27, 1, "unchanged_snapshot"), (M27, 5, "archived_member"), (M27, 6, "unchanged_snapshot"),
+}
+
+# the re-delivered files: each event-bearing snapshot again, same event_id
+EXPECTED_DUPLICATES = {
+    (C27, 2, 2), (C27, 3, 3), (C27, 4, 1), (C27, 5, 1),
+    (M27, 2, 0), (M27, 3, 3), (M27, 4, 1), (M27, 4, 2),
+}
+
+# file -> (lines_read, accepted, rejected, duplicates, ignored)
+EXPECTED_RECONCILIATION = {
+    C20: (11, 2, 4, 0, 5), I20: (7, 2, 2, 0, 3), P20: (13, 5, 6, 0, 2),
+    C24: (5, 2, 0, 0, 3), I24: (5, 2, 0, 0, 3), P24: (6, 3, 0, 0, 3),
+    C26: (6, 4, 0, 0, 2), P26: (2, 1, 0, 0, 1), C27: (6, 0, 0, 4, 2),
+    M20: (11, 6, 4, 0, 1), M24: (6, 3, 0, 0, 3), M26: (3, 1, 0, 0, 2), M27: (6, 0, 0, 3, 3),
+}
+
+SOURCES = "('salesforce', 'mailchimp')"
+
+
+@pytest.fixture(scope="module")
+def database(build_warehouse: Callable[[Path, str], Path]) -> Path:
+    return build_warehouse(LANDING, AS_OF)
+
+
+def _ts(column: str) -> str:
+    return f"strftime({column}, '%Y-%m-%d %H:%M:%S')"
+
+
+def test_events_are_exactly_the_expected(database: Path) -> None:
+    rows = query(database, f"""
+        select file_name, line_number, element_index, contact_key, source_record_id, scope, channel,
+               purpose, action, lawful_basis, {_ts('occurred_at')}, capture_method, capture_point,
+               {_ts('double_opt_in_at')}, {_ts('expires_at')}, country_code, ip_hash
+        from consent.consent_events where source_system in {SOURCES}
+    """)
+    actual = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    assert len(actual) == len(rows), "two events from one element of one line"
+    expected = EXPECTED_EVENTS
+    assert sorted(set(actual) - set(expected)) == [], "unexpected events"
+    assert sorted(set(expected) - set(actual)) == [], "missing events"
+    for where, row in expected.items():
+        assert actual[where] == row, where
+
+
+def test_rejected_records_are_exactly_the_expected(database: Path) -> None:
+    rows = query(database, f"""
+        select file_name, line_number, element_index, reason, raw_text
+        from audit.rejected_records where source_system in {SOURCES}
+    """)
+    assert Counter((f, n, e, r) for f, n, e, r, _ in rows) == Counter(EXPECTED_REJECTED)
+    raw = {(f, n): text for f, n, _, _, text in rows}
+    with open(LANDING / C20, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    assert raw[(C20, 6)] == lines[5], "a rejected line keeps its raw text"
+
+
+def test_ignored_lines_carry_their_reason(database: Path) -> None:
+    rows = query(database, f"""
+        select file_name, line_number, reason from intermediate.int_consent_events__deduplicated
+        where source_system in {SOURCES} and outcome = 'ignored'
+    """)
+    assert Counter(rows) == Counter(EXPECTED_IGNORED)
+
+
+def test_redelivered_files_are_duplicates_not_new_events(database: Path) -> None:
+    rows = query(database, f"""
+        select file_name, line_number, element_index from intermediate.int_consent_events__deduplicated
+        where source_system in {SOURCES} and outcome = 'duplicate'
+    """)
+    assert Counter(rows) == Counter(EXPECTED_DUPLICATES)
+
+
+def test_every_file_balances(database: Path) -> None:
+    rows = query(database, f"""
+        select file_name, lines_read, accepted, rejected, duplicates, ignored, unaccounted, is_balanced,
+               file_status
+        from audit.load_reconciliation where source_system in {SOURCES}
+    """)
+    assert {r[0]: r[1:6] for r in rows} == EXPECTED_RECONCILIATION
+    assert all(r[6] == 0 and r[7] and r[8] == "loaded" for r in rows), rows
+
+
+def test_mailing_country_names_resolve_to_iso_codes(database: Path) -> None:
+    rows = query(database, """
+        select contact_key, country_code from intermediate.int_contact_countries__unioned
+        where source_system = 'salesforce'
+    """)
+    # Germany / DE / Deutschland, USA / United States, France / FR, Great Britain, Canada, NL;
+    # each country once per contact
+    expected = {ANA: "DE", ANA2: "DE", INES: "DE", BOB: "US", CARLA: "FR", HIRO: "GB", KOFI: "CA", JON: "NL"}
+    assert Counter(rows) == Counter((sha(email), code) for email, code in expected.items())
+
+
+def test_resolved_state_follows_the_snapshots(database: Path) -> None:
+    suppressions = query(database, """
+        select contact_key, scope, channel, purpose, reason from consent.suppression_list
+    """)
+    by_contact: dict[str, set] = {}
+    for key, *rest in suppressions:
+        by_contact.setdefault(key, set()).add(tuple(rest))
+    # bob's contact and individual opt-outs were both lifted: only his newsletter opt-out stands
+    assert by_contact[sha(BOB)] == {("purpose", "email", "newsletter", "purpose_opt_out")}
+    # the newest version wins, whatever the line order in the file
+    assert by_contact[sha(JON)] == {("channel", "email", None, "channel_opt_out")}
+    assert by_contact[sha(ANA2)] == {("global", None, None, "global_opt_out")}
+    assert by_contact[sha(CARLA)] == {("channel", "email", None, "undeliverable")}
+    assert by_contact[sha(LENA)] == {("channel", "email", None, "channel_opt_out")}
+    assert by_contact[sha(NILS)] == {("channel", "email", None, "undeliverable")}
+    erased = query(database, "select email, is_erased from consent.contacts where contact_key = ?",
+                   [sha(KOFI)])
+    assert erased == [(None, True)]
