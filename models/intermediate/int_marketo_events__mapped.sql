@@ -1,0 +1,256 @@
+{#- Marketo lines → outcomes: a canonical event, or a rejected/ignored line with a reason. Every
+    staged line yields at least one row, so each file balances in audit.load_reconciliation.
+    - 9 Unsubscribe Email: channel opt-out (email);
+    - 8 Email Bounced: Category 1 (hard) is undeliverable; other categories are ignored;
+    - 13 Change Data Value: Unsubscribed false→true channel opt-out (email), true→false lifts it;
+      Marketing Suspended true global opt-out, true→false lifts it; Email Invalid true
+      undeliverable; Do Not Call true channel opt-out (phone), true→false lifts it; any other
+      attribute, or no change, is ignored;
+    - any other activity type, the CSV header and lead records (identity, country) are ignored.
+    A lift is an opt_in for the channel (or global) that grants no purpose by itself.
+    The lead's email comes from the leads extract. Marketo's unsubscribe is durable per address,
+    so an activity belongs to the address the lead had when it happened: the latest lead record
+    updated at or before the activity (when the extracts only hold later versions, the earliest
+    of those). An activity with consent meaning whose lead is in no extract is rejected
+    (unknown_lead): fail closed, never lost. -#}
+with
+
+activities as (
+
+    select * from {{ ref('stg_marketo__activities') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('stg_marketo__leads') }}
+
+),
+
+rejected_lines as (
+
+    select {{ line_outcome('rejected', 'parse_error') }} from activities where parse_error is not null
+    union all
+    select {{ line_outcome('rejected', 'parse_error') }} from leads where parse_error is not null
+
+),
+
+csv_headers as (
+
+    select {{ line_outcome('ignored', "'csv_header'") }}
+    from leads
+    where is_header and parse_error is null
+
+),
+
+identity_records as (
+
+    -- a lead record carries identity and country (int_contact_countries__unioned), no consent
+    select {{ line_outcome('ignored', "'identity_record'") }}
+    from leads
+    where not is_header and parse_error is null
+
+),
+
+known_leads as (
+
+    select lead_id, email, contact_key, updated_at, file_name, line_number
+    from leads
+    where not is_header and parse_error is null
+
+),
+
+activities_typed as (
+
+    select
+        *,
+        lower(replace(changed_attribute, ' ', '')) as attribute_key,
+        {{ parse_bool('new_value') }} as new_flag,
+        {{ parse_bool('old_value') }} as old_flag
+    from activities
+    where parse_error is null
+
+),
+
+activities_classified as (
+
+    select
+        *,
+        case
+            when activity_type_id = 9 then 'opt_out'
+            when activity_type_id = 8 and bounce_category = '1' then 'undeliverable'
+            when activity_type_id = 13
+                and attribute_key in ('unsubscribed', 'marketingsuspended', 'emailinvalid', 'donotcall')
+                and new_flag is not null and (old_value is null or old_flag is not null)
+                then case
+                    when new_flag and not coalesce(old_flag, false)
+                        then case attribute_key when 'emailinvalid' then 'undeliverable' else 'opt_out' end
+                    when not new_flag and old_flag and attribute_key <> 'emailinvalid' then 'opt_in'
+                end
+        end as mapped_action,
+        case
+            when activity_type_id = 8 and bounce_category is null then 'missing_bounce_category'
+            when activity_type_id = 13 and attribute_key is null then 'missing_attribute_name'
+            when activity_type_id = 13
+                and attribute_key in ('unsubscribed', 'marketingsuspended', 'emailinvalid', 'donotcall')
+                and (new_flag is null or (old_value is not null and old_flag is null))
+                then 'invalid_attribute_value'
+        end as activity_error
+    from activities_typed
+
+),
+
+ignored_activities as (
+
+    select {{
+        line_outcome('ignored', "case
+            when activity_type_id = 8 then 'not_hard_bounce'
+            -- a valid address again is no consent; other flags set to the value they had changed nothing
+            when activity_type_id = 13 and attribute_key = 'emailinvalid' and not new_flag then 'no_consent_effect'
+            when activity_type_id = 13
+                and attribute_key in ('unsubscribed', 'marketingsuspended', 'emailinvalid', 'donotcall')
+                then 'no_change'
+            else 'no_consent_effect'
+        end")
+    }}
+    from activities_classified
+    where activity_error is null and mapped_action is null
+
+),
+
+rejected_activities as (
+
+    select {{ line_outcome('rejected', 'activity_error') }}
+    from activities_classified
+    where activity_error is not null
+
+),
+
+consent_activities as (
+
+    select
+        *,
+        case
+            when attribute_key = 'marketingsuspended' then 'global'
+            else 'channel'
+        end as mapped_scope,
+        case
+            when attribute_key = 'marketingsuspended' then null
+            when attribute_key = 'donotcall' then 'phone'
+            else 'email'
+        end as mapped_channel
+    from activities_classified
+    where activity_error is null and mapped_action is not null
+
+),
+
+lead_versions as (
+
+    select
+        activity.file_name,
+        activity.line_number,
+        lead.email,
+        lead.contact_key,
+        row_number() over (
+            partition by activity.file_name, activity.line_number
+            order by
+                case when lead.updated_at <= activity.occurred_at then 0 else 1 end,
+                case when lead.updated_at <= activity.occurred_at then lead.updated_at end desc,
+                lead.updated_at,
+                lead.file_name desc,
+                lead.line_number desc
+        ) as version_rank
+    from consent_activities as activity
+    inner join known_leads as lead on lead.lead_id = activity.lead_id
+
+),
+
+activities_with_lead as (
+
+    select
+        activity.*,
+        lead_version.email,
+        lead_version.contact_key
+    from consent_activities as activity
+    left join lead_versions as lead_version
+        on lead_version.file_name = activity.file_name
+        and lead_version.line_number = activity.line_number
+        and lead_version.version_rank = 1
+
+),
+
+unknown_leads as (
+
+    select {{ line_outcome('rejected', "'unknown_lead'") }}
+    from activities_with_lead
+    where contact_key is null
+
+),
+
+activity_events as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        0 as element_index,
+        raw_text,
+        loaded_at,
+        'event' as outcome,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        email,
+        contact_key,
+        marketo_guid as source_record_id,
+        mapped_scope as scope,
+        mapped_channel as channel,
+        cast(null as {{ dbt.type_string() }}) as purpose,
+        mapped_action as action,
+        'not_applicable' as lawful_basis,
+        occurred_at,
+        case
+            when activity_type_id = 9 then 'email_link'
+            when activity_type_id = 8 then 'system'
+            when lower(change_source) like '%form%' then 'web_form'
+            when lower(change_source) like '%api%' or lower(change_source) like '%web service%' then 'api'
+            when lower(change_source) like '%import%' then 'import'
+            when lower(change_source) like '%unsubscribe%' then 'email_link'
+            when lower(change_source) like '%detail%' or lower(change_source) like '%sales insight%'
+                then 'sales_rep'
+            when lower(change_source) like '%flow%' or lower(change_source) like '%system%'
+                or lower(change_source) like '%sync%' then 'system'
+        end as capture_method,
+        case
+            when activity_type_id in (8, 9) and primary_attribute_value is not null then primary_attribute_value
+            when campaign_id is not null then 'marketo_campaign:' || campaign_id
+            else change_reason
+        end as capture_point,
+        cast(null as {{ dbt.type_string() }}) as policy_version,
+        cast(null as boolean) as was_prechecked,
+        cast(null as timestamp) as double_opt_in_at,
+        cast(null as {{ dbt.type_string() }}) as country_code,
+        cast(null as timestamp) as expires_at,
+        ip_hash
+    from activities_with_lead
+    where contact_key is not null
+
+),
+
+final as (
+
+    select * from rejected_lines
+    union all
+    select * from csv_headers
+    union all
+    select * from identity_records
+    union all
+    select * from ignored_activities
+    union all
+    select * from rejected_activities
+    union all
+    select * from unknown_leads
+    union all
+    select * from activity_events
+
+)
+
+select * from final

@@ -1,0 +1,58 @@
+{#- HubSpot contact records: identity and country, no consent event. One row per landed line,
+    typed, with the reason the line cannot be used (parse_error). -#}
+with
+
+lines as (
+
+    {{ landing_lines('hubspot', 'contacts') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ json_parse('raw_text') }} as doc
+    from lines
+
+),
+
+typed as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        raw_text,
+        extract_date,
+        loaded_at,
+        doc is not null as is_json_object,
+        {{ json_text('doc', '$.id') }} as hubspot_contact_id,
+        {{ normalize_email(json_text('doc', '$.properties.email')) }} as email,
+        {{ json_text('doc', '$.properties.country') }} as country_raw,
+        {{ country_code(json_text('doc', '$.properties.country')) }} as country_code,
+        {{ json_text('doc', '$.properties.hs_legal_basis') }} as hs_legal_basis,
+        {{ json_text('doc', '$.updatedAt') }} as updated_at_raw,
+        {{ to_utc_timestamp(json_text('doc', '$.updatedAt')) }} as updated_at
+    from parsed
+
+),
+
+final as (
+
+    select
+        *,
+        {{ contact_key('email') }} as contact_key,
+        case
+            when not is_json_object then 'invalid_json'
+            when hubspot_contact_id is null then 'missing_contact_id'
+            when email is null then 'missing_email'
+            when not {{ is_valid_email('email') }} then 'invalid_email'
+            when updated_at_raw is null then 'missing_timestamp'
+            when updated_at is null then 'invalid_timestamp'
+        end as parse_error
+    from typed
+
+)
+
+select * from final

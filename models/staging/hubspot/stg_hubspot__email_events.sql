@@ -1,0 +1,59 @@
+{#- HubSpot email events (bounces, spam reports and the rest): one row per landed line, typed,
+    with the reason the line cannot be used (parse_error). `created` is epoch milliseconds. -#}
+with
+
+lines as (
+
+    {{ landing_lines('hubspot', 'email_events') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ json_parse('raw_text') }} as doc
+    from lines
+
+),
+
+typed as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        raw_text,
+        extract_date,
+        loaded_at,
+        doc is not null as is_json_object,
+        {{ json_text('doc', '$.id') }} as email_event_id,
+        upper({{ json_text('doc', '$.type') }}) as event_type,
+        {{ normalize_email(json_text('doc', '$.recipient')) }} as email,
+        {{ json_text('doc', '$.created') }} as occurred_at_raw,
+        {{ epoch_ms_to_timestamp(json_text('doc', '$.created')) }} as occurred_at,
+        upper({{ json_text('doc', '$.category') }}) as bounce_category,
+        {{ json_text('doc', '$.emailCampaignId') }} as email_campaign_id
+    from parsed
+
+),
+
+final as (
+
+    select
+        *,
+        {{ contact_key('email') }} as contact_key,
+        case
+            when not is_json_object then 'invalid_json'
+            when email_event_id is null then 'missing_event_id'
+            when event_type is null then 'missing_event_type'
+            when email is null then 'missing_email'
+            when not {{ is_valid_email('email') }} then 'invalid_email'
+            when occurred_at_raw is null then 'missing_timestamp'
+            when occurred_at is null then 'invalid_timestamp'
+        end as parse_error
+    from typed
+
+)
+
+select * from final
