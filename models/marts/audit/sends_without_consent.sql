@@ -1,23 +1,143 @@
 {{ config(contract={'enforced': true}) }}
 
-{#- Sends whose contact could not be contacted for that purpose and channel at sent_at. Empty
-    until the sends source is staged. -#}
+{#- Every send whose contact could not be contacted for that purpose and channel at sent_at.
+    The status at the send is the consent_history interval in force then
+    (valid_from <= sent_at < valid_to, open-ended when valid_to is null). Fail closed where the
+    ledger cannot say yes:
+    - a purpose that is not an active purpose of the seed, a channel that is not a known channel,
+      or a purpose not offered on that channel: no consent can exist for it, in any regime;
+    - an address with no history at all: its country is unknown, so the strictest regime
+      (opt-in) applies and there is no consent;
+    - a send before the contact's first event: no consent yet, so a breach unless the contact's
+      regime is opt-out (CAN-SPAM style: contact unless suppressed). -#}
 with
+
+sends as (
+
+    select * from {{ ref('int_sends__linked') }}
+    where send_outcome = 'send'
+
+),
+
+history as (
+
+    select * from {{ ref('int_consent_history__resolved') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('int_contacts__resolved') }}
+
+),
+
+jurisdictions as (
+
+    select * from {{ ref('int_jurisdictions__ranked') }}
+
+),
+
+purposes as (
+
+    select * from {{ ref('consent_purposes') }}
+    where is_active
+
+),
+
+purpose_channels as (
+
+    select purpose, trim(unnest(string_split(channels, '|'))) as channel
+    from purposes
+
+),
+
+sends_in_context as (
+
+    select
+        sends.*,
+        contacts.contact_key is not null as is_known_contact,
+        coalesce(contacts.jurisdiction_code, 'ZZ') as contact_jurisdiction,
+        sends.channel in {{ known_channels() }} as is_known_channel,
+        sends.purpose in (select purpose from purposes) as is_known_purpose,
+        exists (
+            select 1 from purpose_channels
+            where purpose_channels.purpose = sends.purpose
+                and purpose_channels.channel = sends.channel
+        ) as is_offered
+    from sends
+    left join contacts on contacts.contact_key = sends.contact_key
+
+),
+
+at_send as (
+
+    select
+        sends_in_context.*,
+        history.status as history_status,
+        history.can_contact as history_can_contact,
+        history.blocked_reason as history_blocked_reason,
+        history.evidence_event_id as history_evidence_event_id,
+        history.jurisdiction as history_jurisdiction,
+        history.regime as history_regime
+    from sends_in_context
+    left join history
+        on history.contact_key = sends_in_context.contact_key
+        and history.purpose = sends_in_context.purpose
+        and history.channel = sends_in_context.channel
+        and history.valid_from <= sends_in_context.sent_at
+        and (history.valid_to is null or sends_in_context.sent_at < history.valid_to)
+
+),
+
+decided as (
+
+    select
+        at_send.*,
+        coalesce(at_send.history_jurisdiction, at_send.contact_jurisdiction) as jurisdiction,
+        coalesce(at_send.history_regime, jurisdictions.regime, 'opt_in') as regime,
+        case
+            when not is_known_channel then {'status': 'not_given', 'can_contact': false, 'reason': 'unknown_channel', 'evidence': null}
+            when not is_known_purpose then {'status': 'not_given', 'can_contact': false, 'reason': 'unknown_purpose', 'evidence': null}
+            when not is_offered then {'status': 'not_given', 'can_contact': false, 'reason': 'purpose_not_offered_on_channel', 'evidence': null}
+            when not is_known_contact then {'status': 'not_given', 'can_contact': false, 'reason': 'no_consent_record', 'evidence': null}
+            when history_status is not null then {
+                'status': history_status,
+                'can_contact': history_can_contact,
+                'reason': history_blocked_reason,
+                'evidence': history_evidence_event_id
+            }
+            -- before the contact's first event: nothing granted and nothing suppressed yet
+            else {
+                'status': 'not_given',
+                'can_contact': coalesce(jurisdictions.regime, 'opt_in') = 'opt_out',
+                'reason': case when coalesce(jurisdictions.regime, 'opt_in') <> 'opt_out' then 'no_consent' end,
+                'evidence': null
+            }
+        end as decision
+    from at_send
+    left join jurisdictions on jurisdictions.jurisdiction_code = at_send.contact_jurisdiction
+
+),
 
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as send_id,
-        cast(null as timestamp) as sent_at,
-        cast(null as {{ dbt.type_string() }}) as contact_key,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as source_system,
-        cast(null as {{ dbt.type_string() }}) as status_at_send,
-        cast(null as {{ dbt.type_string() }}) as blocked_reason,
-        cast(null as {{ dbt.type_string() }}) as evidence_event_id
-    where false
+        send_id,
+        sent_at,
+        contact_key,
+        channel,
+        purpose,
+        campaign_id,
+        sent_by_system as source_system,
+        decision.status as status_at_send,
+        coalesce(decision.reason, 'no_consent') as blocked_reason,
+        decision.evidence as evidence_event_id,
+        jurisdiction,
+        regime,
+        file_name,
+        line_number
+    from decided
+    where not decision.can_contact
 
 )
 
