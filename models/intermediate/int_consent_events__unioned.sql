@@ -1,5 +1,5 @@
 {#- Adding a source: write int_<source>_events__mapped and list the source here. -#}
-{%- set mapped_sources = ['webforms', 'requests'] -%}
+{%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
 {%- set columns = event_outcome_columns() -%}
 
 with

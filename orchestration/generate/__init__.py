@@ -7,7 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate import requests, webforms
+from orchestration.generate import (
+    hubspot,
+    mailchimp,
+    marketo,
+    onetrust,
+    requests,
+    salesforce,
+    sends,
+    webforms,
+)
 from orchestration.generate.population import Person, make_population
 
 Writer = Callable[[list[Person], Path, random.Random, list[date]], list[Path]]
@@ -16,6 +25,13 @@ Writer = Callable[[list[Person], Path, random.Random, list[date]], list[Path]]
 WRITERS: dict[str, Writer] = {
     "webforms": webforms.write,
     "requests": requests.write,
+    "hubspot": hubspot.write,
+    "marketo": marketo.write,
+    "onetrust": onetrust.write,
+    "salesforce": salesforce.write,
+    "mailchimp": mailchimp.write,
+    # sends are drawn from the consent already landed: after onetrust and webforms
+    "sends": sends.write,
 }
 
 
