@@ -168,6 +168,9 @@ SUITES: list[SuiteSpec] = [
             from consent.marketable_audience as a
             inner join consent.suppression_list as s
                 on s.contact_key = a.contact_key and s.reason = 'sale_opt_out'
+                and (s.scope = 'global'
+                     or (s.scope = 'purpose' and s.purpose = a.purpose
+                         and (s.channel is null or s.channel = a.channel)))
             inner join reference.consent_purposes as p
                 on p.purpose = a.purpose and p.is_sale_or_sharing
         """,

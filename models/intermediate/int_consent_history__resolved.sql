@@ -303,11 +303,18 @@ decided as (
                 and not legitimate_interest_allowed
                 then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': purpose_last.event_id}
             when purpose_last.action = 'opt_in' and regime = 'opt_in'
-                and grant_basis not in ('consent', 'legitimate_interest')
+                and coalesce(grant_basis, 'unknown') not in ('consent', 'legitimate_interest')
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+            -- CASL: express consent, or implied consent within its window
+            when purpose_last.action = 'opt_in' and regime = 'casl'
+                and coalesce(grant_basis, 'unknown') not in ('consent', 'implied_business', 'implied_inquiry')
                 then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
             when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
                 and grant_prechecked
                 then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
+            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
+                and grant_prechecked is null
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
             when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_policy_version is null
                 then {'status': 'invalid', 'reason': 'missing_notice_version', 'evidence': purpose_last.event_id}
             -- proof of consent (GDPR Art. 7(1)): how and where it was captured

@@ -66,7 +66,8 @@ strictest as (
 
     select
         contact_key,
-        arg_max(jurisdiction_code, strictness_rank) as jurisdiction_code,
+        -- ties (FR and IT) broken by code so the answer is reproducible
+        first(jurisdiction_code order by strictness_rank desc, jurisdiction_code) as jurisdiction_code,
         string_agg(distinct country_code, ',' order by country_code) as country_codes
     from country_regimes
     where contact_key not in (select contact_key from unknown_countries)

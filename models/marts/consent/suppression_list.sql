@@ -1,7 +1,9 @@
 {{ config(contract={'enforced': true}) }}
 
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
-    opt-out is one row, not one per purpose). -#}
+    opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
+    opt-out for some purposes, the rows name the purpose × channel cells it still blocks, so a
+    tool that applies the list never suppresses the purpose the person opted back into. -#}
 with
 
 status as (
@@ -34,31 +36,98 @@ calendar as (
 
 ),
 
-blocked as (
+purposes as (
 
-    select distinct contact_key, blocked_reason as reason, evidence_event_id, jurisdiction
+    select * from {{ ref('consent_purposes') }}
+
+),
+
+blocked_cells as (
+
+    select contact_key, purpose, channel, blocked_reason as reason, evidence_event_id, jurisdiction
     from status
     where status in ('withdrawn', 'suppressed')
+
+),
+
+covered_cells as (
+
+    -- the cells each deciding event reaches, whether or not a later grant lifted it there
+    select deciding.contact_key, deciding.evidence_event_id, count(*) as covered
+    from (select distinct contact_key, evidence_event_id from blocked_cells) as deciding
+    inner join events on events.event_id = deciding.evidence_event_id
+    inner join status as cell on cell.contact_key = deciding.contact_key
+    inner join purposes on purposes.purpose = cell.purpose
+    where (events.scope = 'global' and (events.action <> 'sale_opt_out' or purposes.is_sale_or_sharing))
+        or (events.scope = 'channel' and cell.channel = events.channel)
+        or (events.scope = 'purpose' and cell.purpose = events.purpose
+            and (events.channel is null or cell.channel = events.channel))
+    group by all
+
+),
+
+blocked_counts as (
+
+    select contact_key, evidence_event_id, count(*) as blocked
+    from blocked_cells
+    group by all
+
+),
+
+whole_scope as (
+
+    -- the event still blocks everything it reaches: one row at the event's own scope
+    select distinct
+        blocked_cells.contact_key,
+        events.scope,
+        events.channel,
+        events.purpose,
+        blocked_cells.reason,
+        blocked_cells.evidence_event_id,
+        blocked_cells.jurisdiction
+    from blocked_cells
+    inner join blocked_counts using (contact_key, evidence_event_id)
+    inner join covered_cells using (contact_key, evidence_event_id)
+    inner join events on events.event_id = blocked_cells.evidence_event_id
+    where blocked_counts.blocked = covered_cells.covered
+
+),
+
+lifted_in_part as (
+
+    -- a later explicit grant lifted a broader opt-out for some purposes: list what it still blocks
+    select
+        blocked_cells.contact_key,
+        'purpose' as scope,
+        blocked_cells.channel,
+        blocked_cells.purpose,
+        blocked_cells.reason,
+        blocked_cells.evidence_event_id,
+        blocked_cells.jurisdiction
+    from blocked_cells
+    inner join blocked_counts using (contact_key, evidence_event_id)
+    inner join covered_cells using (contact_key, evidence_event_id)
+    where blocked_counts.blocked <> covered_cells.covered
 
 ),
 
 with_scope as (
 
     select
-        blocked.contact_key,
-        events.scope,
-        events.channel,
-        events.purpose,
-        blocked.reason,
+        suppressions.contact_key,
+        suppressions.scope,
+        suppressions.channel,
+        suppressions.purpose,
+        suppressions.reason,
         events.occurred_at as suppressed_since,
-        blocked.evidence_event_id,
-        case when blocked.reason = 'sale_opt_out'
+        suppressions.evidence_event_id,
+        case when suppressions.reason = 'sale_opt_out'
             then jurisdictions.sale_opt_out_honour_business_days
             else jurisdictions.unsubscribe_honour_business_days
         end as honour_business_days
-    from blocked
-    inner join events on events.event_id = blocked.evidence_event_id
-    inner join jurisdictions on jurisdictions.jurisdiction_code = blocked.jurisdiction
+    from (select * from whole_scope union all select * from lifted_in_part) as suppressions
+    inner join events on events.event_id = suppressions.evidence_event_id
+    inner join jurisdictions on jurisdictions.jurisdiction_code = suppressions.jurisdiction
 
 ),
 
