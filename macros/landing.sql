@@ -98,3 +98,18 @@
 {% macro csv_field(name) -%}
     nullif(trim(fields[list_position(header, '{{ name }}')]), '')
 {%- endmacro %}
+
+{#- The published warehouse, attached read-only while a model reads what was published before
+    (the publish step only writes it under the run lock, after dbt has finished). -#}
+{% macro attach_published() -%}
+    {%- set path = var('published_db', none) -%}
+    {%- if path -%}
+    attach if not exists '{{ path | replace("'", "''") }}' as published_warehouse (read_only)
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro detach_published() -%}
+    {%- if var('published_db', none) -%}detach database if exists published_warehouse{%- else -%}select 1{%- endif -%}
+{%- endmacro %}

@@ -36,7 +36,11 @@ TRANSLATOR = SchemaTranslator()
 def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Build the working database for the partition's run date (dbt var as_of)."""
     export_environment()
-    args = ["build", "--vars", json.dumps({"as_of": context.partition_key})]
+    dbt_vars = {"as_of": context.partition_key}
+    if paths.published_db().exists():
+        # audit.withdrawal_sla keeps the date each suppression was first published
+        dbt_vars["published_db"] = str(paths.published_db())
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     if context.op_execution_context.run.tags.get("consent_ledger/full_refresh") == "true":
         args.append("--full-refresh")
     paths.working_db().parent.mkdir(parents=True, exist_ok=True)
