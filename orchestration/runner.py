@@ -207,6 +207,9 @@ def format_summary(outcome: RunOutcome) -> str:
         lines.append(f"  data docs       {outcome.data_docs}")
     if outcome.published:
         lines.append(f"  published       {outcome.warehouse}")
+        exports = paths.exports_dir() / outcome.as_of
+        if exports.exists():
+            lines.append(f"  tool exports    {exports}")
     else:
         lines.append(f"  NOT PUBLISHED: {outcome.warehouse} keeps its previous state")
         lines += [f"  - {f}" for f in outcome.failures]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,8 +20,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
-              full_refresh: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run `dbt build` as a subprocess on its own database, target and log folders."""
+              full_refresh: bool = False, published: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `dbt build` as a subprocess on its own database, target and log folders; `published` is
+    the last published file, passed as the nightly job does (withdrawal_sla reads it)."""
     work = database.parent
     env = {
         **os.environ,
@@ -30,8 +32,9 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
         "DBT_LOG_PATH": str(work / "logs"),
     }
     dbt = Path(sys.executable).with_name("dbt")
+    dbt_vars = {"as_of": as_of, **({"published_db": str(published)} if published else {})}
     cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO),
-           "--vars", f"{{as_of: '{as_of}'}}"]
+           "--vars", json.dumps(dbt_vars)]
     if select:
         cmd += ["--select", select]
     if full_refresh:
@@ -59,5 +62,8 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
 
 def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of a query against a built database, opened read-only."""
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect() as con:
+        # attached under a fixed name: a file called consent.duckdb would shadow schema consent
+        con.execute("attach ? as db (read_only)", [str(database)])
+        con.execute("use db")
         return con.execute(sql, params or []).fetchall()

@@ -1,0 +1,363 @@
+"""Suppressions pushed back to every marketing tool, and the email tool's outboxes.
+
+Every nightly publish writes, under `exports/<as_of>/<tool>/`, the addresses each tool must
+suppress, in the column layout of that tool's own import, as three files per import:
+
+* `<import>_full.csv`: every address that must be suppressed as of the run;
+* `<import>_added.csv`: addresses not in the most recent earlier `exports/<date>/<tool>/<import>_full.csv`
+  (no earlier file: everything is added); import this one each night;
+* `<import>_lifted.csv`: addresses in that earlier file that are no longer suppressed, because the
+  person opted back in somewhere the warehouse reads. Review before applying (see below).
+
+Which suppressions go to the tools (a tool-wide flag must never erase valid consent by accident,
+nor miss a withdrawal):
+
+* email flags: a global opt-out, an email channel opt-out, a complaint or an undeliverable address;
+* phone flags (Do Not Call): a global opt-out or a phone channel opt-out/complaint/undeliverable;
+* Salesforce "Don't Solicit" (Individual.HasOptedOutSolicit): a global opt-out.
+
+A global opt-out stays a tool-wide flag even when the person later opted in to one purpose: the
+later opt-in is honoured by `consent-ledger export`, which builds segments purpose by purpose.
+Purpose-level opt-outs and sale/sharing opt-outs are not tool-wide: they are enforced by
+`consent-ledger export` (never by a tool-wide unsubscribe, which would withdraw the person's other
+consents) and are counted in the summary.
+
+Erased contacts have no email in the published tables, so they cannot be synced by address: they
+are counted in the summary line, and must be deleted in each tool by the erasure procedure. An
+address in an earlier full file whose contact has since been erased is neither listed as lifted
+nor written anywhere again; it is counted too.
+
+The import each file is for (IMPORT_GUIDE is also written to `exports/<as_of>/README.md`):
+
+* hubspot/hubspot_opt_out_*.csv (`Email`): HubSpot, CRM > Contacts > Import > "Import an opt-out
+  list"; sets "Unsubscribed from all email" on the addresses (and blocks addresses that are not
+  contacts yet, without creating them). HubSpot has no import that re-subscribes: `lifted` is for
+  review only; the person re-subscribes through a HubSpot form or preference page.
+* mailchimp/mailchimp_unsubscribed_*.csv (`Email Address`): Mailchimp, Audience > Add contacts >
+  Import contacts, status "Unsubscribed", tick "Update any existing contacts". Import it into
+  every audience you send from. Undeliverable and complaint addresses are included too (the import
+  cannot set "cleaned"; unsubscribed blocks them as well). Mailchimp does not allow re-subscribing
+  by import: `lifted` is for review only.
+* salesforce/salesforce_contact_email_opt_out_*.csv (`Email`, `HasOptedOutOfEmail`) and
+  salesforce/salesforce_contact_do_not_call_*.csv (`Email`, `DoNotCall`): Salesforce Data Import
+  Wizard, Contacts, "Update existing records", match Contact by Email; map the flag to "Email Opt
+  Out" / "Do Not Call". (Data Loader needs the record Id: export Id, Email first and join.)
+  `lifted` holds the same columns with `false`.
+* salesforce/salesforce_individual_opt_out_solicit_*.csv (`Email`, `HasOptedOutSolicit`): the
+  Individual object ("Don't Solicit") has no email and the Import Wizard does not cover it: export
+  Contact Id, Email, IndividualId with Data Loader, join on Email, then Data Loader "Update" of
+  Individual by Id with HasOptedOutSolicit.
+* marketo/marketo_unsubscribed_*.csv (`Email Address`, `Unsubscribed`) and
+  marketo/marketo_do_not_call_*.csv (`Email Address`, `Do Not Call`): Marketo, Database > New >
+  Import List (field display names as headers; matched on Email Address). Where the instance
+  blocks the Unsubscribed field on import, import into a static list and run a smart campaign
+  "Change Data Value: Unsubscribed = true" on it. Marketo's durable unsubscribe means `lifted`
+  (Unsubscribed = false) only takes effect for people who re-subscribed; review before applying.
+
+`write_outboxes` writes `exports/<as_of>/outbox/` CSVs for the email tool: withdrawal
+confirmations owed (opt-outs first published by this run, never to erased, undeliverable or
+complaining addresses) and re-consent requests (reconsent_required, never to a suppressed or
+erased contact).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.export import ExportError, copy_to, open_published, quote_ident, temp_path
+
+log = logging.getLogger(__name__)
+
+TOOLS = ("hubspot", "mailchimp", "salesforce", "marketo")
+DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Which current suppressions each kind of tool flag must carry; `s` is consent.suppression_list.
+KIND_SQL = {
+    "email": """
+        s.reason = 'global_opt_out'
+        or (s.reason in ('channel_opt_out', 'complaint', 'undeliverable')
+            and coalesce(s.channel, 'email') = 'email')
+    """,
+    "phone": """
+        s.reason = 'global_opt_out'
+        or (s.reason in ('channel_opt_out', 'complaint', 'undeliverable') and s.channel = 'phone')
+    """,
+    "solicit": "s.reason = 'global_opt_out'",
+}
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """One tool import: file prefix, the email column's header, and an optional flag column."""
+
+    tool: str
+    prefix: str
+    email_header: str
+    kind: str
+    flag_header: str | None = None
+
+
+IMPORTS = (
+    ImportFile("hubspot", "hubspot_opt_out", "Email", "email"),
+    ImportFile("mailchimp", "mailchimp_unsubscribed", "Email Address", "email"),
+    ImportFile("salesforce", "salesforce_contact_email_opt_out", "Email", "email", "HasOptedOutOfEmail"),
+    ImportFile("salesforce", "salesforce_contact_do_not_call", "Email", "phone", "DoNotCall"),
+    ImportFile("salesforce", "salesforce_individual_opt_out_solicit", "Email", "solicit",
+               "HasOptedOutSolicit"),
+    ImportFile("marketo", "marketo_unsubscribed", "Email Address", "email", "Unsubscribed"),
+    ImportFile("marketo", "marketo_do_not_call", "Email Address", "phone", "Do Not Call"),
+)
+
+IMPORT_GUIDE = """# Suppression sync files
+
+Import `*_added.csv` into each tool every night (`*_full.csv` rebuilds a tool from scratch).
+`*_lifted.csv` lists addresses that are no longer suppressed: review before applying.
+
+- `hubspot/hubspot_opt_out_*.csv` (`Email`): HubSpot, CRM > Contacts > Import > "Import an opt-out
+  list" (sets "Unsubscribed from all email"). No import re-subscribes: lifted is for review.
+- `mailchimp/mailchimp_unsubscribed_*.csv` (`Email Address`): Mailchimp, Audience > Add contacts >
+  Import contacts, status "Unsubscribed", tick "Update any existing contacts"; into every audience
+  you send from. No import re-subscribes: lifted is for review.
+- `salesforce/salesforce_contact_email_opt_out_*.csv` (`Email`, `HasOptedOutOfEmail`): Salesforce
+  Data Import Wizard, Contacts, update existing records, match Contact by Email, map to "Email Opt
+  Out". Lifted has the flag `false`.
+- `salesforce/salesforce_contact_do_not_call_*.csv` (`Email`, `DoNotCall`): the same import, mapped
+  to "Do Not Call".
+- `salesforce/salesforce_individual_opt_out_solicit_*.csv` (`Email`, `HasOptedOutSolicit`):
+  Individual "Don't Solicit". Data Loader export of Contact Id, Email, IndividualId; join on Email;
+  Data Loader update of Individual by Id.
+- `marketo/marketo_unsubscribed_*.csv` (`Email Address`, `Unsubscribed`): Marketo, Database > New >
+  Import List (matched on Email Address). If the instance blocks Unsubscribed on import, import to
+  a static list and run a smart campaign "Change Data Value: Unsubscribed = true" on it.
+- `marketo/marketo_do_not_call_*.csv` (`Email Address`, `Do Not Call`): the same import.
+- `outbox/withdrawal_confirmations.csv`: email tool, confirm each withdrawal first published by
+  this run (never to erased, undeliverable or complaining addresses).
+- `outbox/reconsent_requests.csv`: email tool, ask for fresh consent under the current notice
+  (never to a suppressed or erased contact).
+
+Email flags carry global opt-outs, email opt-outs, complaints and undeliverable addresses; Do Not
+Call carries global and phone opt-outs; "Don't Solicit" carries global opt-outs. Purpose-level and
+sale/sharing opt-outs are enforced by `consent-ledger export`, not by tool-wide flags. Erased
+contacts have no email any more: they cannot be synced by address and are only counted in
+`suppression_sync_summary.txt`; delete them in each tool by the erasure procedure.
+"""
+
+
+def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    try:
+        copy_to(con, select_sql, temp, "csv")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+    return path
+
+
+def _check_as_of(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """The files are named for a run: refuse a warehouse published for another date."""
+    if not DATE_DIR.match(as_of):
+        raise ExportError(f"as_of must be YYYY-MM-DD, got {as_of!r}")
+    rows = con.execute("select distinct as_of from consent.consent_status").fetchall()
+    published = [str(row[0]) for row in rows]
+    if published and published != [as_of]:
+        raise ExportError(f"the warehouse was published for {', '.join(published)}, not {as_of}")
+
+
+def previous_full(exports_root: Path, as_of: str, spec: ImportFile) -> Path | None:
+    """The most recent earlier run's full file for this import, if any."""
+    if not exports_root.is_dir():
+        return None
+    earlier = sorted(
+        (entry.name for entry in exports_root.iterdir()
+         if entry.is_dir() and DATE_DIR.match(entry.name) and entry.name < as_of),
+        reverse=True,
+    )
+    for name in earlier:
+        candidate = exports_root / name / spec.tool / f"{spec.prefix}_full.csv"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, list[Path]]:
+    """Write full/added/lifted suppression files per tool for the run `as_of`; tool -> files."""
+    exports_root = Path(exports_root)
+    run_dir = exports_root / as_of
+    written: dict[str, list[Path]] = {tool: [] for tool in TOOLS}
+    counts: list[str] = []
+    with open_published(warehouse) as con:
+        _check_as_of(con, as_of)
+        con.execute(
+            """
+            create temp table erased as
+            select contact_key from consent.contacts where is_erased
+            """
+        )
+        for spec in IMPORTS:
+            current = f"current_{spec.prefix}"
+            con.execute(
+                f"""
+                create temp table {current} as
+                select distinct lower(trim(s.email)) as email
+                from consent.suppression_list as s
+                inner join consent.contacts as c on c.contact_key = s.contact_key
+                where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
+                """
+            )
+            previous = previous_full(exports_root, as_of, spec)
+            con.execute("create or replace temp table previous (email varchar)")
+            if previous is not None:
+                try:
+                    con.execute(
+                        """
+                        insert into previous
+                        select distinct lower(trim(#1)) from read_csv(
+                            $1, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
+                            comment = ''
+                        )
+                        where nullif(trim(#1), '') is not null
+                        """,
+                        [str(previous)],
+                    )
+                except duckdb.Error as error:
+                    raise ExportError(f"cannot read the previous sync file {previous}: {error}") from error
+            con.execute(
+                """
+                create or replace temp table previous_erased as
+                select email from previous where sha256(email) in (select contact_key from erased)
+                """
+            )
+            email_col = quote_ident(spec.email_header)
+
+            def select(source: str, flag: str, spec: ImportFile = spec, email_col: str = email_col) -> str:
+                flag_col = f", {flag} as {quote_ident(spec.flag_header)}" if spec.flag_header else ""
+                return f"select email as {email_col}{flag_col} from ({source}) order by email"
+
+            folder = run_dir / spec.tool
+            files = {
+                "full": select(f"select email from {current}", "true"),
+                "added": select(f"select email from {current} except select email from previous", "true"),
+                "lifted": select(
+                    f"select email from previous except select email from {current} "
+                    "except select email from previous_erased",
+                    "false",
+                ),
+            }
+            sizes = {}
+            for part, sql in files.items():
+                path = _write_atomic(con, sql, folder / f"{spec.prefix}_{part}.csv")
+                written[spec.tool].append(path)
+                sizes[part] = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+            gone_erased = con.execute("select count(*) from previous_erased").fetchone()[0]
+            counts.append(
+                f"{spec.prefix} {sizes['full']} (+{sizes['added']} added, -{sizes['lifted']} lifted"
+                + (f", {gone_erased} now erased" if gone_erased else "")
+                + f"; vs {previous.parent.parent.name if previous else 'nothing earlier'})"
+            )
+        erased_count, not_tool_wide = con.execute(
+            f"""
+            select
+                (select count(*) from erased),
+                (select count(*) from consent.suppression_list as s
+                 where s.email is not null
+                   and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']}))
+            """
+        ).fetchone()
+    summary = (
+        f"suppression sync {as_of}: " + "; ".join(counts)
+        + f". {erased_count} erased contacts cannot be synced by address (no email is kept): delete them in "
+        "each tool by the erasure procedure. "
+        f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
+        "`consent-ledger export`, not pushed as tool-wide flags."
+    )
+    _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
+    _write_text(run_dir / "README.md", IMPORT_GUIDE)
+    log.info(summary)
+    return written
+
+
+def sync_summary(exports_root: Path, as_of: str) -> str:
+    """The summary line `write_suppression_sync` wrote for a run."""
+    return (Path(exports_root) / as_of / "suppression_sync_summary.txt").read_text(encoding="utf-8").strip()
+
+
+def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, Path]:
+    """Withdrawal confirmations owed and re-consent requests for the email tool, for run `as_of`."""
+    outbox = Path(exports_root) / as_of / "outbox"
+    with open_published(warehouse) as con:
+        _check_as_of(con, as_of)
+        con.execute(
+            """
+            create temp table withdrawal_confirmations as
+            with
+
+            first_published as (
+                select sla.*
+                from audit.withdrawal_sla as sla
+                -- still a current suppression
+                inner join consent.suppression_list as s
+                    on s.contact_key = sla.contact_key and s.evidence_event_id = sla.evidence_event_id
+                where sla.first_published_as_of = cast($1 as date)
+                    and sla.reason in ('global_opt_out', 'channel_opt_out', 'purpose_opt_out', 'sale_opt_out')
+            ),
+
+            unreachable as (
+                -- never write to an erased, bouncing or complaining address
+                select contact_key from consent.suppression_list
+                where reason in ('erasure', 'undeliverable', 'complaint')
+            )
+
+            select
+                c.email,
+                c.contact_key,
+                string_agg(
+                    concat_ws(':', f.reason, nullif(concat_ws('/', f.purpose, f.channel), '')),
+                    '; ' order by f.suppressed_since, f.reason, f.purpose, f.channel
+                ) as withdrawals,
+                min(f.suppressed_since) as first_withdrawn_at,
+                min(f.honour_by) as honour_by
+            from first_published as f
+            inner join consent.contacts as c on c.contact_key = f.contact_key
+            where c.email is not null and not c.is_erased
+                and f.contact_key not in (select contact_key from unreachable)
+            group by c.email, c.contact_key
+            """,
+            [as_of],
+        )
+        con.execute(
+            """
+            create temp table reconsent_requests as
+            select
+                c.email,
+                c.contact_key,
+                string_agg(s.purpose || '/' || s.channel, '; ' order by s.purpose, s.channel) as purposes,
+                string_agg(distinct s.policy_version, '; ') as granted_under_policy,
+                min(s.granted_at) as first_granted_at,
+                c.jurisdiction
+            from consent.consent_status as s
+            inner join consent.contacts as c on c.contact_key = s.contact_key
+            where s.status = 'reconsent_required'
+                and c.email is not null and not c.is_erased
+                and s.contact_key not in (select contact_key from consent.suppression_list)
+            group by c.email, c.contact_key, c.jurisdiction
+            """
+        )
+        return {
+            name: _write_atomic(con, f"select * from {name} order by email", outbox / f"{name}.csv")
+            for name in ("withdrawal_confirmations", "reconsent_requests")
+        }
