@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
@@ -20,5 +22,12 @@ def export_environment() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so runs work without an activated virtualenv."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(paths.REPO_ROOT))
+    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(paths.REPO_ROOT),
+                          dbt_executable=dbt_executable())

@@ -38,9 +38,10 @@ class RunOutcome:
 def _prepare_manifest(as_of: date) -> None:
     """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first,
     with the run's vars so the build can reuse the partial parse."""
-    dbt = Path(sys.executable).with_name("dbt")
+    from orchestration.resources import dbt_executable
+
     result = subprocess.run(
-        [str(dbt), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
+        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
          "--project-dir", str(paths.REPO_ROOT), "--vars", json.dumps({"as_of": as_of.isoformat()})],
         cwd=paths.REPO_ROOT, capture_output=True, text=True, check=False,
     )
