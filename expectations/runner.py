@@ -37,6 +37,7 @@ class SuiteResult:
     failures: list[Failure]
     example_rows: list[dict[str, Any]]
     docs_index: Path | None = None
+    docs_page: Path | None = None
 
 
 def _context(docs_dir: Path | None) -> Any:
@@ -103,6 +104,9 @@ def run_suites(specs: list[SuiteSpec], database: Path, as_of: date,
         context.build_data_docs(site_names=["consent_ledger"])
         for result in results:
             result.docs_index = docs_dir / "index.html"
+            # the page of this validation: static HTML that opens without the index's scripts
+            pages = sorted((docs_dir / "validations" / result.suite).rglob("*.html"))
+            result.docs_page = pages[-1] if pages else None
     return results
 
 

@@ -45,5 +45,6 @@ def audit_trail_expectations(context: AssetCheckExecutionContext) -> Iterator[As
                 "failures": MetadataValue.json([f.describe() for f in result.failures]),
                 "example_rows": MetadataValue.json(result.example_rows),
                 "data_docs": MetadataValue.path(str(result.docs_index or "")),
+                "data_docs_page": MetadataValue.path(str(result.docs_page or "")),
             },
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class RunReport:
         folder = reports_root / self.as_of
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "run_report.json").write_text(json.dumps(asdict(self), indent=2, default=str))
+        (folder / "run_report.html").write_text(self.html())
         path = folder / "run_report.md"
         path.write_text(self.markdown())
         return path
@@ -43,11 +45,56 @@ class RunReport:
         if self.suppressions_added is not None:
             lines += [f"| suppressions added since last publish | {self.suppressions_added} |",
                       f"| suppressions lifted since last publish | {self.suppressions_lifted} |"]
-        lines += ["", "## Checks", "| check | on | result |", "| --- | --- | --- |"]
-        lines += [f"| {c['name']} | {c['asset']} | {'pass' if c['passed'] else 'FAIL'} |" for c in self.checks]
+        shown, dbt_passed = self._checks_to_show()
+        lines += ["", "## Checks", "| check | kind | on | result |", "| --- | --- | --- | --- |"]
+        lines += [f"| {c['name']} | {c.get('kind', '')} | {c['asset']} | {'pass' if c['passed'] else 'FAIL'} |"
+                  for c in shown]
+        lines += ["", f"{dbt_passed} further dbt tests passed."]
         if self.data_docs:
             lines += ["", f"Great Expectations Data Docs: `{self.data_docs}`"]
         return "\n".join(lines) + "\n"
+
+
+    def _checks_to_show(self) -> tuple[list[dict[str, Any]], int]:
+        """Failures and the Great Expectations suites by name; passing dbt tests only counted."""
+        shown = [c for c in self.checks if not c["passed"] or c.get("kind") != "dbt test"]
+        shown.sort(key=lambda c: (c["passed"], c.get("kind") != "expectations", c["name"]))
+        return shown, len(self.checks) - len(shown)
+
+    def html(self) -> str:
+        """The same report as a self-contained page (no scripts, no network) with links to each
+        Great Expectations validation page."""
+        outcome = "published" if self.published else "NOT published: the previous state was kept"
+        colour = "#1a7f37" if self.published else "#b42318"
+        rows = "".join(f"<tr><td>{escape(str(k))}</td><td class=n>{escape(str(v))}</td></tr>"
+                       for k, v in self.counts.items())
+        if self.suppressions_added is not None:
+            for label, value in (("added", self.suppressions_added), ("lifted", self.suppressions_lifted)):
+                rows += f"<tr><td>suppressions {label} since last publish</td><td class=n>{value}</td></tr>"
+        checks = ""
+        shown, dbt_passed = self._checks_to_show()
+        for c in shown:
+            name = escape(c["name"])
+            if c.get("page"):
+                name = f'<a href="{escape(Path(c["page"]).as_uri())}">{name}</a>'
+            result = "pass" if c["passed"] else "<b>FAIL</b>"
+            checks += (f"<tr><td>{name}</td><td>{escape(c.get('kind', ''))}</td><td>{escape(c['asset'])}</td>"
+                       f"<td>{result}</td></tr>")
+        blocked = "".join(f"<li><code>{escape(b)}</code></li>" for b in self.blocked_by)
+        docs = (f'<p><a href="{escape(Path(self.data_docs).as_uri())}">Great Expectations Data Docs</a></p>'
+                if self.data_docs else "")
+        return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>Consent Ledger run {escape(self.as_of)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:70em}}td,th{{padding:.2em .8em;text-align:left}}
+td.n{{text-align:right}}table{{border-collapse:collapse}}tr:nth-child(even){{background:#f3f3f3}}</style>
+</head><body><h1>Consent Ledger run, as of {escape(self.as_of)}</h1>
+<p style="color:{colour}"><b>{outcome}</b></p><p>Warehouse: <code>{escape(self.warehouse)}</code></p>
+{"<h2>Blocked by</h2><ul>" + blocked + "</ul>" if blocked else ""}
+<h2>Counts</h2><table>{rows}</table>
+<h2>Checks</h2><table><tr><th>check</th><th>kind</th><th>on</th><th>result</th></tr>{checks}</table>
+<p>{dbt_passed} further dbt tests passed.</p>{docs}
+</body></html>
+"""
 
 
 def load_counts(database: Path) -> dict[str, Any]:

@@ -174,7 +174,9 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
     )
     report_path = RunReport(
         as_of=outcome.as_of, published=published, warehouse=str(warehouse), counts=outcome.counts,
-        checks=[{k: c[k] for k in ("name", "asset", "passed")} for c in checks],
+        checks=[{"name": c["name"], "asset": c["asset"], "passed": c["passed"],
+                 "kind": "expectations" if "data_docs_page" in c["metadata"] else "dbt test",
+                 "page": c["metadata"].get("data_docs_page") or None} for c in checks],
         suppressions_added=_value(publish_meta.get("suppressions_added")),
         suppressions_lifted=_value(publish_meta.get("suppressions_lifted")),
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
@@ -203,7 +205,7 @@ def format_summary(outcome: RunOutcome) -> str:
         f"  checks          {passed} of {len(outcome.checks)} passed",
     ]
     if outcome.report:
-        lines.append(f"  run report      {outcome.report}")
+        lines.append(f"  run report      {outcome.report.with_suffix('.html')} (and .md)")
     if outcome.data_docs:
         lines.append(f"  data docs       {outcome.data_docs}")
     if outcome.published:
