@@ -297,67 +297,15 @@ def sync_summary(exports_root: Path, as_of: str) -> str:
 
 
 def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, Path]:
-    """Withdrawal confirmations owed and re-consent requests for the email tool, for run `as_of`."""
+    """Withdrawal confirmations owed and re-consent requests for the email tool, for run `as_of`.
+
+    Who is owed what is decided in dbt (consent.withdrawal_confirmations, consent.reconsent_requests
+    and the withdrawal_confirmation_rules seed); this only writes the published outboxes as CSV.
+    """
     outbox = Path(exports_root) / as_of / "outbox"
     with open_published(warehouse) as con:
         _check_as_of(con, as_of)
-        con.execute(
-            """
-            create temp table withdrawal_confirmations as
-            with
-
-            first_published as (
-                select sla.*
-                from audit.withdrawal_sla as sla
-                -- still a current suppression
-                inner join consent.suppression_list as s
-                    on s.contact_key = sla.contact_key and s.evidence_event_id = sla.evidence_event_id
-                where sla.first_published_as_of = cast($1 as date)
-                    and sla.reason in ('global_opt_out', 'channel_opt_out', 'purpose_opt_out', 'sale_opt_out')
-            ),
-
-            unreachable as (
-                -- never write to an erased, bouncing or complaining address
-                select contact_key from consent.suppression_list
-                where reason in ('erasure', 'undeliverable', 'complaint')
-            )
-
-            select
-                c.email,
-                c.contact_key,
-                string_agg(
-                    concat_ws(':', f.reason, nullif(concat_ws('/', f.purpose, f.channel), '')),
-                    '; ' order by f.suppressed_since, f.reason, f.purpose, f.channel
-                ) as withdrawals,
-                min(f.suppressed_since) as first_withdrawn_at,
-                min(f.honour_by) as honour_by
-            from first_published as f
-            inner join consent.contacts as c on c.contact_key = f.contact_key
-            where c.email is not null and not c.is_erased
-                and f.contact_key not in (select contact_key from unreachable)
-            group by c.email, c.contact_key
-            """,
-            [as_of],
-        )
-        con.execute(
-            """
-            create temp table reconsent_requests as
-            select
-                c.email,
-                c.contact_key,
-                string_agg(s.purpose || '/' || s.channel, '; ' order by s.purpose, s.channel) as purposes,
-                string_agg(distinct s.policy_version, '; ') as granted_under_policy,
-                min(s.granted_at) as first_granted_at,
-                c.jurisdiction
-            from consent.consent_status as s
-            inner join consent.contacts as c on c.contact_key = s.contact_key
-            where s.status = 'reconsent_required'
-                and c.email is not null and not c.is_erased
-                and s.contact_key not in (select contact_key from consent.suppression_list)
-            group by c.email, c.contact_key, c.jurisdiction
-            """
-        )
         return {
-            name: _write_atomic(con, f"select * from {name} order by email", outbox / f"{name}.csv")
+            name: _write_atomic(con, f"select * from consent.{name} order by email", outbox / f"{name}.csv")
             for name in ("withdrawal_confirmations", "reconsent_requests")
         }
