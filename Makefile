@@ -6,7 +6,7 @@ LANDING ?= $(or $(CONSENT_LEDGER_LANDING),data/landing)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: install run test ui lint clean
 
@@ -33,7 +33,7 @@ test: install
 ui: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 lint: install
 	$(BIN)/ruff check orchestration expectations tests

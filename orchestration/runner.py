@@ -113,7 +113,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
 
         from orchestration.definitions import defs
 
-        job = defs.get_job_def("nightly")
+        job = defs.resolve_job_def("nightly")
         handler = _ProgressHandler()
         dagster_logger = logging.getLogger("dagster")
         dagster_logger.addHandler(handler)

@@ -73,7 +73,7 @@ def test_nightly_schedule_runs_the_day_that_ended() -> None:
     context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
     request = nightly_schedule(context)
     assert request.partition_key == "2026-11-28"
-    job = defs.get_job_def("nightly")
+    job = defs.resolve_job_def("nightly")
     assert job.partitions_def is not None
     assert job.partitions_def.get_partition_keys(current_time=datetime(2026, 11, 29, 3, tzinfo=UTC))[-1] == str(
         date(2026, 11, 29))

@@ -81,7 +81,7 @@ def test_corrupted_decision_blocks_publication_and_keeps_the_old_file(site: dict
         selection=AssetSelection.assets(PUBLISHED_WAREHOUSE) | AssetSelection.checks(*[s.key for s in CHECK_SPECS]),
         partitions_def=DAILY, executor_def=in_process_executor)
     job = Definitions(assets=[consent_ledger_dbt, published_warehouse], asset_checks=[audit_trail_expectations],
-                      jobs=[gate], resources={"dbt": dbt_resource()}).get_job_def("gate_and_publish")
+                      jobs=[gate], resources={"dbt": dbt_resource()}).resolve_job_def("gate_and_publish")
 
     def gate_run() -> tuple[dict[str, bool], bool]:
         with DagsterInstance.ephemeral() as instance:
