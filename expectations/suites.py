@@ -131,8 +131,7 @@ SUITES: list[SuiteSpec] = [
                     or e.lawful_basis <> 'consent' as double_opt_in_ok
             from consent.consent_status as s
             left join consent.consent_events as e on e.event_id = s.evidence_event_id
-            left join reference.jurisdictions as j
-                on j.country_code || coalesce('-' || j.subdivision_code, '') = s.jurisdiction
+            left join intermediate.int_jurisdictions__ranked as j on j.jurisdiction_code = s.jurisdiction
             where s.can_contact and s.regime = 'opt_in'
         """,
         expectations=_opt_in_grants,

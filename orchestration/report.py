@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse import connect_published
+
 SUPPRESSION_KEY = "contact_key, evidence_event_id, scope, channel, purpose, reason"
 
 
@@ -116,9 +118,7 @@ def load_counts(database: Path) -> dict[str, Any]:
     }
     counts: dict[str, Any] = {}
     try:
-        with duckdb.connect() as con:
-            con.execute("attach ? as db (read_only)", [str(database)])
-            con.execute("use db")
+        with connect_published(database) as con:
             for name, sql in queries.items():
                 try:
                     counts[name] = int(con.execute(sql).fetchone()[0])

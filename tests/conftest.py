@@ -9,8 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from orchestration.warehouse import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -62,8 +63,5 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
 
 def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of a query against a built database, opened read-only."""
-    with duckdb.connect() as con:
-        # attached under a fixed name: a file called consent.duckdb would shadow schema consent
-        con.execute("attach ? as db (read_only)", [str(database)])
-        con.execute("use db")
+    with connect_published(database) as con:
         return con.execute(sql, params or []).fetchall()
