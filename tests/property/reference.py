@@ -204,7 +204,10 @@ def resolve(events: list[Event], purpose: str, channel: str, at: datetime) -> De
         # a broader opt-out after the grant voids it for good, even once that opt-out is lifted
         if any(b.occurred_at >= grant.occurred_at and b.action in OPT_OUT_KINDS for _, b in keyed):
             return _never_asked(juris, "grant_voided_by_broader_opt_out")
-        decision = _grant(grant, purpose, juris, at)
+        # grants of one cell at one instant that disagree (a re-delivery with other proof): the
+        # least permissive reading decides, whatever order they arrived in
+        twins = [e for e in purpose_events if e.action == "opt_in" and e.occurred_at == grant.occurred_at]
+        decision = min((_grant(e, purpose, juris, at) for e in twins), key=lambda d: d.can_contact)
         if decision.status != "granted" and in_force:
             # the grant that lifted a broader opt-out no longer counts: the opt-out governs again
             decision.can_contact, decision.ambiguous = False, None
@@ -261,9 +264,12 @@ def _grant(grant: Event, purpose: str, juris: Jurisdiction, at: datetime) -> Dec
 
     # opt_in and casl
     if basis == "legitimate_interest":
-        if regime == "opt_in" and purpose in juris.legitimate_interest:
-            return _expiry_checks(grant, juris, at, express=True)
-        return Decision("invalid", False, "legitimate_interest_not_allowed")
+        if regime != "opt_in" or purpose not in juris.legitimate_interest:
+            return Decision("invalid", False, "legitimate_interest_not_allowed")
+        # no box to tick, but the person must have been told: the notice version is checked for any grant
+        if _version_index(grant.policy_version) is None:
+            return Decision("invalid", False, "unknown_notice_version")
+        return _expiry_checks(grant, juris, at, express=True)
     if basis not in ("consent", "implied_inquiry"):
         return Decision("invalid", False, f"basis_{basis}")
     if basis == "implied_inquiry" and regime == "opt_in":

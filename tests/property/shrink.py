@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
+from tests.property.conftest import Workspace
 from tests.property.histories import History, Webform
 
 
@@ -33,17 +33,17 @@ def candidates(history: History) -> list[History]:
     return out
 
 
-def shrink(history: History, work: Path, night: date, rounds: int = 12) -> tuple[History, list]:
+def shrink(history: History, workspace: Workspace, night: date, rounds: int = 12) -> tuple[History, list]:
     """The smallest failing history found, and its mismatching cells."""
     from tests.property.test_resolution_properties import build_batch, compare
 
     current = history
     failing = []
     base = 90000
-    for round_number in range(rounds):
+    for _ in range(rounds):
         options = candidates(current)
         batch = {base + k: h for k, h in enumerate([current, *options])}
-        rows = build_batch(batch, work / f"round-{round_number}", night)
+        rows = build_batch(batch, workspace, night)
         found = None
         for index, candidate in batch.items():
             mismatches = [m for m in compare({index: candidate}, rows, night) if m.kind != "ambiguous"]

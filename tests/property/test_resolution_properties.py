@@ -9,7 +9,7 @@ landing folder, so one dbt build answers them all. Properties:
   that night (point in time).
 A failing history is shrunk (shrink.py: each round builds every one-step-smaller candidate in one
 dbt build) and the minimal failing history is printed. PROPERTY_SEED reproduces a run;
-PROPERTY_SHRINK=0 skips shrinking.
+PROPERTY_SHRINK=N shrinks the first N failing histories (default 1, 0 skips shrinking).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from tests.property.conftest import Row, build_models, model_status
+from tests.property.conftest import Cells, Row, Workspace
 from tests.property.histories import (
     NIGHT_1,
     NIGHT_2,
@@ -42,7 +42,7 @@ from tests.property.reference import cells, purposes, resolve
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "300"))
 SEED = int(os.environ.get("PROPERTY_SEED", str(random.randrange(2**32))))
-SHRINK = os.environ.get("PROPERTY_SHRINK", "1") != "0"
+SHRINK = int(os.environ.get("PROPERTY_SHRINK", "1"))  # how many failing histories to shrink
 
 
 def draw_histories(count: int, run_seed: int) -> list[History]:
@@ -79,7 +79,7 @@ class Mismatch:
                 f"model={self.model}; reference={self.reference}")
 
 
-def compare(batch: dict[int, History], rows: dict[tuple[str, str, str], Row], night: date,
+def compare(batch: dict[int, History], rows: Cells, night: date,
             landed: dict[int, set[int]] | None = None) -> list[Mismatch]:
     """Every cell where the model and the reference disagree (ambiguous cells are kept apart)."""
     out = []
@@ -115,21 +115,20 @@ def all_lines(batch: dict[int, History]) -> list[Line]:
     return [line for index, history in batch.items() for line in render(index, history)]
 
 
-def build_batch(batch: dict[int, History], work: Path, night: date = NIGHT_2) -> dict[tuple[str, str, str], Row]:
-    landing = work / "landing"
-    write_landing(landing, all_lines(batch), night, Layout())
-    database = work / "db" / "work.duckdb"
-    database.parent.mkdir(parents=True)
-    build_models(landing, database, night.isoformat())
-    return model_status(database)
+def build_batch(batch: dict[int, History], workspace: Workspace, night: date = NIGHT_2) -> Cells:
+    """One fresh build of a batch of histories, landed in one folder."""
+    workspace.reset()
+    write_landing(workspace.landing, all_lines(batch), night, Layout())
+    workspace.build(night.isoformat())
+    return workspace.status()
 
 
 @dataclass
 class Run:
     batch: dict[int, History]
-    full: dict[tuple[str, str, str], Row]
-    night_1: dict[tuple[str, str, str], Row]
-    night_2: dict[tuple[str, str, str], Row]
+    full: Cells
+    night_1: Cells
+    night_2: Cells
     landed_night_1: dict[int, set[int]]
     work: Path
 
@@ -140,7 +139,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     over two nights (incremental builds on one database)."""
     batch = dict(enumerate(draw_histories(EXAMPLES, SEED)))
     work = tmp_path_factory.mktemp("property")
-    full = build_batch(batch, work / "full")
+    workspace = Workspace(work / "dbt")
 
     lines = all_lines(batch)
     rng = random.Random(SEED)
@@ -151,15 +150,16 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         night_of[(line.index, line.position)] = NIGHT_1 if early else NIGHT_2
     landed = {i: {pos for (idx, pos), n in night_of.items() if idx == i and n == NIGHT_1} for i in batch}
     layout = Layout(night_of=night_of, parts=3, rng=rng)
-    landing = work / "split" / "landing"
-    database = work / "split" / "db" / "work.duckdb"
-    database.parent.mkdir(parents=True)
-    write_landing(landing, lines, NIGHT_1, layout)
-    build_models(landing, database, NIGHT_1.isoformat())
-    night_1 = model_status(database)
-    write_landing(landing, [ln for ln in lines if night_of[(ln.index, ln.position)] == NIGHT_2], NIGHT_2, layout)
-    build_models(landing, database, NIGHT_2.isoformat())
-    night_2 = model_status(database)
+    write_landing(workspace.landing, lines, NIGHT_1, layout)
+    workspace.build(NIGHT_1.isoformat())
+    night_1 = workspace.status()
+    write_landing(workspace.landing, [ln for ln in lines if night_of[(ln.index, ln.position)] == NIGHT_2], NIGHT_2,
+                  layout)
+    workspace.build(NIGHT_2.isoformat())
+    night_2 = workspace.status()
+
+    # the same histories in one folder, one file per kind, in history order, one full build
+    full = build_batch(batch, workspace)
     return Run(batch, full, night_1, night_2, landed, work)
 
 
@@ -171,10 +171,10 @@ def shrink_report(run: Run, mismatches: list[Mismatch], night: date = NIGHT_2) -
     lines += [f"  {m}" for m in mismatches[:40]]
     failing = sorted({m.index for m in mismatches})
     lines.append(f"failing histories: {len(failing)} of {len(run.batch)}")
-    for index in failing[:3]:
+    for number, index in enumerate(failing[:3]):
         lines.append(f"\n#{index} as drawn:\n{run.batch[index].describe()}")
-        if SHRINK:
-            minimal, cells_failing = shrink(run.batch[index], run.work / f"shrink-{index}", night)
+        if number < SHRINK:
+            minimal, cells_failing = shrink(run.batch[index], Workspace(run.work / f"shrink-{index}"), night)
             lines.append(f"#{index} shrunk:\n{minimal.describe()}")
             lines += [f"  {m}" for m in cells_failing]
     return "\n".join(lines)
