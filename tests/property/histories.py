@@ -25,7 +25,7 @@ from tests.property.reference import Event
 
 NIGHT_1 = date(2026, 3, 31)
 NIGHT_2 = date(2026, 6, 30)
-SALESFORCE_LINK_AT = datetime(2023, 1, 2, 6, 0)
+CRM_RECORD_AT = datetime(2023, 1, 2, 6, 0)
 
 DAYS = [date(2023, 5, 10), date(2024, 2, 12), date(2024, 5, 20), date(2024, 9, 3), date(2025, 4, 15),
         date(2025, 8, 20), date(2025, 11, 5), date(2026, 1, 8), date(2026, 2, 3), date(2026, 3, 12),
@@ -33,7 +33,7 @@ DAYS = [date(2023, 5, 10), date(2024, 2, 12), date(2024, 5, 20), date(2024, 9, 3
 HOURS = [(2, 0), (8, 0), (13, 30)]
 OFFSETS = [0, 60, -300, 330]  # minutes east of UTC used when rendering local times
 
-COUNTRIES = ["US", "FR", "DE", "CA", "GB", "IE", None]
+COUNTRIES = ["US", "FR", "DE", "CA", "GB", "IE", "JP", None]  # JP: no seed row (unknown -> ZZ)
 VERSIONS = ["1.0", "2.1", "3.0", "3.0", "9.9", "v2.1", None]  # valid, unknown, malformed, missing
 
 WEBFORM_PURPOSES = [("newsletter", "email"), ("product_updates", "email"), ("partner_offers", "email"),
@@ -106,21 +106,33 @@ class OneTrustReceipt:
     offset: int
 
 
+@dataclass(frozen=True)
+class MarketoActivity:
+    at: datetime
+    kind: str  # unsubscribe_email (9) | unsubscribed_on / unsubscribed_off / suspended_on (13)
+
+
+MARKETO_CHANGES = {"unsubscribed_on": ("Unsubscribed", "false", "true"),
+                   "unsubscribed_off": ("Unsubscribed", "true", "false"),
+                   "suspended_on": ("Marketing Suspended", "false", "true")}
+
+
 Record = (Webform | Request | HubspotSubscription | HubspotWide | HubspotEmailEvent | SalesforceIndividual
-          | OneTrustReceipt)
+          | OneTrustReceipt | MarketoActivity)
 
 
 @dataclass(frozen=True)
 class History:
-    """One contact's raw records; `salesforce_country` is the MailingCountry of the Contact that
-    links the Individual to the address (written only when the history has Individual records)."""
+    """One contact's raw records; `crm_country` is the country of the CRM records that link a tool's
+    ids to the address: the Salesforce Contact (MailingCountry) of the Individual, the Marketo lead
+    (written only when the history has records of that tool)."""
 
     records: tuple[Record, ...]
-    salesforce_country: str | None = None
+    crm_country: str | None = None
     shout: bool = False  # render the address in capitals with spaces around it
 
     def describe(self) -> str:
-        lines = [f"History(salesforce_country={self.salesforce_country!r}, shout={self.shout})"]
+        lines = [f"History(crm_country={self.crm_country!r}, shout={self.shout})"]
         lines += [f"  {r!r}" for r in sorted(self.records, key=lambda r: r.at)]
         return "\n".join(lines)
 
@@ -167,6 +179,13 @@ def events_of(history: History, landed: set[int] | None = None) -> list[Event]:
         elif isinstance(r, HubspotEmailEvent):
             out.append(Event("hubspot", "channel", "email", None,
                              "undeliverable" if r.type == "BOUNCE" else "complaint", r.at))
+        elif isinstance(r, MarketoActivity):
+            # Marketo's unsubscribe is one flag per address: type 9 sets it, Unsubscribed true→false lifts it
+            if r.kind == "suspended_on":
+                out.append(Event("marketo", "global", None, None, "opt_out", r.at))
+            else:
+                out.append(Event("marketo", "channel", "email", None,
+                                 "opt_in" if r.kind == "unsubscribed_off" else "opt_out", r.at))
         elif isinstance(r, OneTrustReceipt):
             if r.test:
                 continue
@@ -182,6 +201,9 @@ def events_of(history: History, landed: set[int] | None = None) -> list[Event]:
                     double_opt_in_at=r.at if r.double_opt_in else None, expires_at=expiry, country=r.country))
     contact_landed = any(isinstance(r, SalesforceIndividual) for r in history.records) and (
         landed is None or -1 in landed)
+    if any(isinstance(r, MarketoActivity) for r in history.records) and (landed is None or -2 in landed):
+        # the lead record maps the lead id to the address and gives a country of its own
+        out.append(Event("marketo", "none", None, None, "country", CRM_RECORD_AT, country=history.crm_country))
     out += _salesforce_events(history, [r for r in records if isinstance(r, SalesforceIndividual)], contact_landed)
     return out
 
@@ -192,8 +214,8 @@ def _salesforce_events(history: History, observations: list[SalesforceIndividual
     out: list[Event] = []
     if contact_landed:
         # the linking Contact record is a country record of its own (it creates no contact by itself)
-        out.append(Event("salesforce", "none", None, None, "country", SALESFORCE_LINK_AT,
-                         country=history.salesforce_country))
+        out.append(Event("salesforce", "none", None, None, "country", CRM_RECORD_AT,
+                         country=history.crm_country))
     opted, forgot = False, False
     for obs in sorted(observations, key=lambda o: o.at):
         if obs.opted_out != opted:
@@ -238,6 +260,8 @@ hubspot_subscriptions = st.builds(
     st.sampled_from(list(HUBSPOT_BASES)))
 hubspot_wide = st.builds(HubspotWide, instants, st.sampled_from(["UNSUBSCRIBED", "SUBSCRIBED"]))
 hubspot_email_events = st.builds(HubspotEmailEvent, instants, st.sampled_from(["BOUNCE", "SPAMREPORT"]))
+marketo_activities = st.builds(MarketoActivity, instants, st.sampled_from(
+    ["unsubscribe_email", "unsubscribed_on", "unsubscribed_off", "unsubscribed_off", "suspended_on"]))
 salesforce_individuals = st.builds(SalesforceIndividual, instants, st.booleans(),
                                    st.sampled_from([False, False, False, False, True]))
 expiries = st.one_of(st.none(), instants)
@@ -256,7 +280,7 @@ def onetrust(primary: str | None) -> st.SearchStrategy[OneTrustReceipt]:
 def histories(draw: st.DrawFn) -> History:
     primary = draw(st.sampled_from(COUNTRIES))
     record = st.one_of(webforms(primary), requests, hubspot_subscriptions, hubspot_wide, hubspot_email_events,
-                       salesforce_individuals, onetrust(primary))
+                       salesforce_individuals, onetrust(primary), marketo_activities)
     records = draw(st.lists(record, min_size=1, max_size=7))
     # Salesforce sends one version of a record per LastModifiedDate: keep one observation per instant
     seen: set[datetime] = set()
@@ -288,6 +312,7 @@ def _salesforce_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
+MARKETO_LEADS_HEADER = "id,email,country,unsubscribed,marketingSuspended,updatedAt"
 SALESFORCE_INDIVIDUAL_HEADER = "Id,HasOptedOutSolicit,HasOptedOutProcessing,ShouldForget,LastModifiedDate,IsDeleted"
 SALESFORCE_CONTACT_HEADER = ("Id,IndividualId,Email,MailingCountry,HasOptedOutOfEmail,DoNotCall,EmailBouncedDate,"
                              "EmailBouncedReason,LastModifiedDate,IsDeleted")
@@ -302,7 +327,7 @@ class Line:
     text: str
     at: datetime
     index: int  # history index
-    position: int  # record position in the history (-1: the Salesforce linking Contact)
+    position: int  # record position in the history (-1: the Salesforce linking Contact, -2: the Marketo lead)
 
 
 def render(index: int, history: History) -> list[Line]:
@@ -355,6 +380,15 @@ def render(index: int, history: History) -> list[Line]:
         elif isinstance(r, SalesforceIndividual):
             add("salesforce", "individual", j, r.at, ",".join([
                 individual_id, _csv_bool(r.opted_out), "false", _csv_bool(r.forget), _salesforce_time(r.at), "false"]))
+        elif isinstance(r, MarketoActivity):
+            doc = {"marketoGUID": f"m-{rid}", "leadId": 700000 + index, "activityDate": _local(r.at, 0),
+                   "activityTypeId": 9 if r.kind == "unsubscribe_email" else 13, "campaignId": 77,
+                   "primaryAttributeValue": "prop", "attributes": []}
+            if r.kind != "unsubscribe_email":
+                name, old, new = MARKETO_CHANGES[r.kind]
+                doc["attributes"] = [{"name": "Attribute Name", "value": name}, {"name": "Old Value", "value": old},
+                                     {"name": "New Value", "value": new}, {"name": "Source", "value": "Web form"}]
+            add("marketo", "activities", j, r.at, doc)
         elif isinstance(r, OneTrustReceipt):
             add("onetrust", "consent_receipts", j, r.at, {
                 "receiptId": f"r-{rid}", "identifier": email, "identifierType": "Email",
@@ -365,12 +399,16 @@ def render(index: int, history: History) -> list[Line]:
                               "ExpiryDate": None if exp is None else _local(exp, 0),
                               "PrivacyNotices": [] if ver is None else [{"Id": "pn-main", "Version": ver}]}
                              for pid, txn, ver, exp in r.purposes]})
+    if any(isinstance(r, MarketoActivity) for r in history.records):
+        add("marketo", "leads", -2, CRM_RECORD_AT, ",".join([
+            str(700000 + index), email.strip(), history.crm_country or "", "false", "false",
+            _local(CRM_RECORD_AT, 0)]))
     if any(isinstance(r, SalesforceIndividual) for r in history.records):
         row = io.StringIO()
         csv.writer(row, lineterminator="").writerow([
-            contact_id, individual_id, email, history.salesforce_country or "", "false", "false", "", "",
-            _salesforce_time(SALESFORCE_LINK_AT), "false"])
-        add("salesforce", "contact", -1, SALESFORCE_LINK_AT, row.getvalue())
+            contact_id, individual_id, email, history.crm_country or "", "false", "false", "", "",
+            _salesforce_time(CRM_RECORD_AT), "false"])
+        add("salesforce", "contact", -1, CRM_RECORD_AT, row.getvalue())
     return out
 
 
@@ -396,12 +434,13 @@ def write_landing(root: Path, lines: list[Line], night: date, layout: Layout) ->
         if landed > night:
             continue
         part = 0 if layout.rng is None else layout.rng.randrange(layout.parts)
-        ext = "csv" if line.source == "salesforce" else "jsonl"
+        ext = "csv" if line.source == "salesforce" or line.stem == "leads" else "jsonl"
         files[root / line.source / landed.isoformat() / f"{line.stem}_{part:03d}.{ext}"].append(line.text)
     for path, texts in files.items():
         if layout.rng is not None:
             layout.rng.shuffle(texts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = {"individual": SALESFORCE_INDIVIDUAL_HEADER, "contact": SALESFORCE_CONTACT_HEADER}.get(
+        header = {"individual": SALESFORCE_INDIVIDUAL_HEADER, "contact": SALESFORCE_CONTACT_HEADER,
+                  "leads": MARKETO_LEADS_HEADER}.get(
             path.stem.rsplit("_", 1)[0])
         path.write_text("\n".join(([header] if header else []) + texts) + "\n", encoding="utf-8")

@@ -26,36 +26,37 @@ def candidates(history: History) -> list[History]:
                     out.append(replace(history, records=(*records[:i], smaller, *records[i + 1:])))
             if r.gpc:
                 out.append(replace(history, records=(*records[:i], replace(r, gpc=False), *records[i + 1:])))
-    if history.salesforce_country is not None:
-        out.append(replace(history, salesforce_country=None))
+    if history.crm_country is not None:
+        out.append(replace(history, crm_country=None))
     if history.shout:
         out.append(replace(history, shout=False))
     return out
 
 
 def shrink(history: History, workspace: Workspace, night: date, rounds: int = 12) -> tuple[History, list]:
-    """The smallest failing history found, and its mismatching cells."""
+    """The smallest history found that still fails like the original: the same cell, the same kind
+    of mismatch (unsafe, status, missing) as its first mismatching cell. Returns it and its mismatches."""
     from tests.property.test_resolution_properties import build_batch, compare
 
-    current = history
-    failing = []
+    def failing(index: int, candidate: History, rows: dict) -> list:
+        return [m for m in compare({index: candidate}, rows, night) if m.kind != "ambiguous"]
+
     base = 90000
+    current, target, mismatches = history, None, []
     for _ in range(rounds):
-        options = candidates(current)
-        batch = {base + k: h for k, h in enumerate([current, *options])}
+        batch = {base + k: h for k, h in enumerate([current, *candidates(current)])}
         rows = build_batch(batch, workspace, night)
+        mismatches = failing(base, current, rows)
+        if not mismatches:
+            return current, ["(does not fail on its own: it fails only beside other histories)"]
+        if target is None:
+            target = (mismatches[0].purpose, mismatches[0].channel, mismatches[0].kind)
         found = None
-        for index, candidate in batch.items():
-            mismatches = [m for m in compare({index: candidate}, rows, night) if m.kind != "ambiguous"]
-            if index == base:
-                failing = mismatches
-                if not mismatches:
-                    return current, ["(no longer fails on its own)"]
-                continue
-            if mismatches:
-                found = (candidate, mismatches)
+        for index, candidate in list(batch.items())[1:]:
+            if any((m.purpose, m.channel, m.kind) == target for m in failing(index, candidate, rows)):
+                found = candidate
                 break
         if found is None:
-            return current, failing
-        current, failing = found
-    return current, failing
+            return current, mismatches
+        current = found
+    return current, mismatches

@@ -146,7 +146,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     night_of: dict[tuple[int, int], date] = {}
     for line in lines:
         # a record lands the first night if it had happened by then, unless it arrives late
-        early = line.at < end_of(NIGHT_1) and (line.position == -1 or rng.random() < 0.85)
+        early = line.at < end_of(NIGHT_1) and (line.position < 0 or rng.random() < 0.85)
         night_of[(line.index, line.position)] = NIGHT_1 if early else NIGHT_2
     landed = {i: {pos for (idx, pos), n in night_of.items() if idx == i and n == NIGHT_1} for i in batch}
     layout = Layout(night_of=night_of, parts=3, rng=rng)
