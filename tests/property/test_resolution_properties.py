@@ -216,8 +216,9 @@ def test_shuffled_split_arrival_changes_nothing(run: Run) -> None:
 
 
 def test_histories_cover_the_rules() -> None:
-    """The generator is not degenerate: a batch reaches every status and every regime."""
-    batch = dict(enumerate(draw_histories(min(EXAMPLES, 300), SEED)))
+    """The generator is not degenerate: a batch reaches every status and every regime (a fixed seed,
+    so this check of the generator's reach cannot flake)."""
+    batch = dict(enumerate(draw_histories(300, 20261130)))
     statuses, regimes = set(), set()
     from tests.property.reference import jurisdiction_of
 
