@@ -186,7 +186,7 @@ def test_erased_address_is_written_nowhere(warehouse: Path, tmp_path: Path, hash
 
 def test_hash_emails_writes_sha256_of_normalized_address(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "ads.csv"
-    export_segment(warehouse, "newsletter", "email", out, hash_emails=True)
+    export_segment(warehouse, "newsletter", "email", out, hash_emails=True, send_date=RUN_DATE)
     rows = read_rows(out)
     assert "email" not in rows[0]
     expected = {key(e) for e in audience(warehouse, "newsletter", "email")}
