@@ -15,7 +15,7 @@ STATUSES = ["granted", "withdrawn", "pending", "not_given", "invalid", "reconsen
             "expired", "suppressed"]
 BLOCKED_REASONS = ["erasure", "complaint", "undeliverable", "global_opt_out", "channel_opt_out",
                    "sale_opt_out", "purpose_opt_out", "not_given", "no_consent", "pending_confirmation",
-                   "double_opt_in_unconfirmed", "prechecked_consent", "missing_notice_version",
+                   "double_opt_in_unconfirmed", "prechecked_consent", "unknown_notice_version",
                    "incomplete_proof", "legitimate_interest_not_allowed", "basis_not_valid_for_regime",
                    "reconsent_required", "expired"]
 SUPPRESSION_REASONS = ["erasure", "complaint", "undeliverable", "global_opt_out", "channel_opt_out",
@@ -63,6 +63,8 @@ def _decisions(as_of: date) -> list[Expectation]:
         gx.expectations.ExpectColumnValuesToBeInSet(column="evidence_missing", value_set=[False]),
         # a blocked row always says why
         gx.expectations.ExpectColumnValuesToBeInSet(column="blocked_without_reason", value_set=[False]),
+        # a decision's horizon lies after the run date: one that already lapsed is a bug
+        gx.expectations.ExpectColumnValuesToBeInSet(column="lapsed_before_run_end", value_set=[False]),
     ]
 
 
@@ -73,6 +75,8 @@ def _opt_in_grants(as_of: date) -> list[Expectation]:
                    "lawful_basis"),
         gx.expectations.ExpectColumnValuesToBeInSet(column="was_prechecked", value_set=[False]),
         gx.expectations.ExpectColumnValuesToBeInSet(column="double_opt_in_ok", value_set=[True]),
+        # the notice the person saw is a version of the policy_versions seed
+        gx.expectations.ExpectColumnValuesToBeInSet(column="notice_version_known", value_set=[True]),
     ]
 
 
@@ -104,12 +108,14 @@ SUITES: list[SuiteSpec] = [
         name="consent_decisions_valid",
         asset=("consent", "consent_status"),
         description="Statuses and reasons are within their value sets, every blocked row has a "
-        "reason, and every evidence_event_id exists in consent.consent_events.",
+        "reason, every evidence_event_id exists in consent.consent_events, and no "
+        "decision_valid_until lies before the end of the run date.",
         query="""
             select
                 s.status, s.blocked_reason,
                 s.evidence_event_id is not null and e.event_id is null as evidence_missing,
-                not s.can_contact and s.blocked_reason is null as blocked_without_reason
+                not s.can_contact and s.blocked_reason is null as blocked_without_reason,
+                coalesce(s.decision_valid_until < s.as_of + interval 1 day, false) as lapsed_before_run_end
             from consent.consent_status as s
             left join consent.consent_events as e on e.event_id = s.evidence_event_id
         """,
@@ -119,8 +125,9 @@ SUITES: list[SuiteSpec] = [
         name="opt_in_contact_rests_on_proof",
         asset=("consent", "consent_status"),
         description="Every can_contact in an opt-in regime rests on an opt-in event with "
-        "occurred_at, capture_method, capture_point, policy_version and lawful_basis, not "
-        "pre-checked, and double opt-in where the jurisdiction requires it.",
+        "occurred_at, capture_method, capture_point, a policy_version that is in the "
+        "policy_versions seed and lawful_basis, not pre-checked, and double opt-in where the "
+        "jurisdiction requires it.",
         query="""
             select
                 s.contact_key, s.purpose, s.channel, s.jurisdiction, s.evidence_event_id,
@@ -128,7 +135,8 @@ SUITES: list[SuiteSpec] = [
                 e.capture_method, e.capture_point, e.policy_version, e.lawful_basis,
                 coalesce(e.was_prechecked, true) as was_prechecked,
                 not coalesce(j.double_opt_in_required, true) or e.double_opt_in_at is not null
-                    or e.lawful_basis <> 'consent' as double_opt_in_ok
+                    or e.lawful_basis <> 'consent' as double_opt_in_ok,
+                e.policy_version in (select version from reference.policy_versions) as notice_version_known
             from consent.consent_status as s
             left join consent.consent_events as e on e.event_id = s.evidence_event_id
             left join intermediate.int_jurisdictions__ranked as j on j.jurisdiction_code = s.jurisdiction

@@ -58,7 +58,10 @@
     end
 {%- endmacro %}
 
-{#- Dotted version strings compared part by part as numbers (2.10 > 2.9). -#}
+{#- Dotted version strings split into numbers (2.10 > 2.9). Decides nothing about consent: the
+    resolver orders notice versions by policy_versions.version_order and treats a version the
+    seed does not have as unknown (issue 10). Left for int_onetrust_events__mapped, which picks
+    the highest of several notices on one receipt; a source mapping should use the seed too. -#}
 {% macro version_parts(expr) -%}
     list_transform(string_split({{ expr }}, '.'), lambda part: try_cast(part as integer))
 {%- endmacro %}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -30,7 +31,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     warehouse = args.warehouse or paths.published_db()
     try:
         summary = export_segment(warehouse, args.purpose, args.channel, args.out,
-                                 candidates=args.candidates, hash_emails=args.hash_emails, fmt=args.format)
+                                 candidates=args.candidates, hash_emails=args.hash_emails, fmt=args.format,
+                                 send_date=args.send_date)
     except ExportError as error:
         return _fail("export", str(error))
     except duckdb.Error as error:
@@ -72,6 +74,9 @@ def add_export_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--hash-emails", action="store_true",
                         help="write email_sha256 (SHA-256 of the trimmed, lowercased address) instead")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default csv)")
+    parser.add_argument("--send-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="day the segment is sent (default: today, UTC); rows whose consent lapses "
+                             "before that day ends are excluded as expired")
     parser.add_argument("--out", type=Path, required=True, help="output file")
     parser.add_argument("--warehouse", type=Path, default=None, help=WAREHOUSE_HELP)
     parser.set_defaults(func=cmd_export)

@@ -25,7 +25,8 @@ from orchestration.export import ExportError, open_published
 
 STATUS_COLUMNS = (
     "purpose", "channel", "status", "can_contact", "blocked_reason", "lawful_basis", "granted_at",
-    "expires_at", "policy_version", "jurisdiction", "regime", "evidence_event_id", "as_of",
+    "expires_at", "policy_version", "jurisdiction", "regime", "evidence_event_id", "decision_valid_until",
+    "as_of",
 )
 SUPPRESSION_COLUMNS = (
     "scope", "channel", "purpose", "reason", "suppressed_since", "honour_by", "evidence_event_id",
@@ -158,11 +159,11 @@ def render_text(found: dict[str, Any]) -> str:
     ]
     lines += table(
         ("PURPOSE", "CHANNEL", "STATUS", "CONTACT", "WHY NOT", "BASIS", "GRANTED", "EXPIRES", "POLICY",
-         "EVIDENCE"),
+         "HOLDS UNTIL", "EVIDENCE"),
         [
             (row["purpose"], row["channel"], row["status"], row["can_contact"], row["blocked_reason"],
              row["lawful_basis"], row["granted_at"], row["expires_at"], row["policy_version"],
-             refs.get(row["evidence_event_id"], row["evidence_event_id"]))
+             row["decision_valid_until"], refs.get(row["evidence_event_id"], row["evidence_event_id"]))
             for row in status
         ],
     )

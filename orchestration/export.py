@@ -4,6 +4,11 @@ Two modes, both read the published DuckDB file read-only and do all the work in 
 Python loops), so a million candidates against a million contacts takes seconds:
 
 * Without candidates: everyone in `consent.marketable_audience` for the purpose x channel.
+
+Decision horizon: the warehouse answers for the end of its run date (`as_of`), a send happens on
+the send date (`send_date`, default today in UTC, never before `as_of`). A row whose decision
+changes before the send date ends (`consent_status.decision_valid_until`: a grant lapsing, a
+re-consent policy taking effect) is excluded with reason `expired`.
 * With candidates (a CSV with an `email` column, e.g. a CRM export; any other columns are kept):
   only the rows that may be contacted go to the output. Every other row goes to
   `<out>.excluded.csv` beside it (`segment.csv` -> `segment.csv.excluded.csv`) with its original
@@ -25,10 +30,11 @@ suppressed:<reason>    withdrawn or suppressed (global_opt_out, channel_opt_out,
 not_consented          no standing consent (never asked, declined, or a grant voided by a broader
                        opt-out)
 pending                double opt-in or confirmation outstanding
-expired                the grant lapsed (source expiry, CASL window, refresh age)
+expired                the grant lapsed (source expiry, CASL window, refresh age), or its
+                       decision changes before the end of the send date (decision_valid_until)
 reconsent_required     granted under a notice version that needs fresh consent
 invalid:<reason>       a grant that is not valid where the regime requires opt-in
-                       (prechecked_consent, missing_notice_version, ...)
+                       (prechecked_consent, unknown_notice_version, incomplete_proof, ...)
 no_status              a known contact without a status for this purpose x channel
 not_in_audience        status allows contact but the contact is not in the audience (should
                        not happen; kept so nothing is ever let through by omission)
@@ -47,6 +53,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -72,10 +79,12 @@ DETAIL_COLUMN = "exclusion_detail"
 HASH_COLUMN = "email_sha256"
 EXCLUDED_SUFFIX = ".excluded.csv"
 
-# Why a contact with a status row may not be contacted; `s` is consent.consent_status. Shared by
-# both modes so the counts of a plain export and a candidates export use the same words.
+# Why a contact with a status row may not be contacted; `s` is consent.consent_status and
+# {send_end} the end of the send date. Shared by both modes so the counts of a plain export and a
+# candidates export use the same words.
 STATUS_REASON_SQL = """
     case
+        when s.can_contact and s.decision_valid_until < {send_end} then 'expired'
         when s.status in ('withdrawn', 'suppressed')
             then 'suppressed:' || coalesce(s.blocked_reason, s.status)
         when s.status = 'invalid' then 'invalid:' || coalesce(s.blocked_reason, 'unknown')
@@ -89,8 +98,11 @@ STATUS_REASON_SQL = """
 """
 STATUS_DETAIL_SQL = """
     concat_ws('; ', 'status=' || s.status, 'blocked_reason=' || s.blocked_reason,
-              'regime=' || s.regime, 'evidence_event_id=' || s.evidence_event_id)
+              'regime=' || s.regime, 'evidence_event_id=' || s.evidence_event_id,
+              'decision_valid_until=' || strftime(s.decision_valid_until, '%Y-%m-%d %H:%M:%S'))
 """
+# The audience rows (`a`) that still hold at the end of the send date.
+HOLDS_SQL = "(a.decision_valid_until is null or a.decision_valid_until >= {send_end})"
 UNKNOWN_DETAIL = (
     "never seen by the warehouse: its regime is unknown, so the strictest (opt-in) applies, "
     "and there is no consent on record"
@@ -113,6 +125,7 @@ class ExportSummary:
     excluded: dict[str, int] = field(default_factory=dict)
     excluded_path: Path | None = None
     hashed: bool = False
+    send_date: date | None = None
 
     @property
     def rows_excluded(self) -> int:
@@ -122,8 +135,9 @@ class ExportSummary:
         """The closing line printed by the CLI."""
         by_reason = ", ".join(f"{reason} {count}" for reason, count in self.excluded.items())
         source = "candidates" if self.excluded_path else "contacts with a status"
+        when = f" for {self.send_date.isoformat()}" if self.send_date else ""
         return (
-            f"export {self.purpose}/{self.channel}: {self.rows_in} {source} in, {self.rows_out} out "
+            f"export {self.purpose}/{self.channel}{when}: {self.rows_in} {source} in, {self.rows_out} out "
             f"-> {self.out}; {self.rows_excluded} excluded"
             + (f" ({by_reason})" if by_reason else "")
             + (f" -> {self.excluded_path}" if self.excluded_path else "")
@@ -200,6 +214,20 @@ def check_purpose_channel(con: duckdb.DuckDBPyConnection, purpose: str, channel:
         )
 
 
+def send_end_sql(con: duckdb.DuckDBPyConnection, send_date: date | None) -> tuple[date, str]:
+    """The send date (default today, UTC) and the end of that day as a SQL timestamp literal;
+    refuses a day before the warehouse's run date, which its statuses cannot answer for."""
+    send_date = send_date or datetime.now(UTC).date()
+    as_of = con.execute("select max(as_of) from consent.consent_status").fetchone()[0]
+    if as_of is not None and send_date < as_of:
+        raise ExportError(
+            f"send date {send_date.isoformat()} is before the warehouse's run date {as_of.isoformat()}: "
+            "its statuses hold from the end of the run date on (use consent.consent_history for the past)"
+        )
+    end = datetime.combine(send_date + timedelta(days=1), datetime.min.time())
+    return send_date, f"timestamp '{end.isoformat(sep=' ')}'"
+
+
 def temp_path(path: Path) -> Path:
     """A temporary sibling, so the final rename is atomic on the same file system."""
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -241,8 +269,9 @@ def read_candidates(con: duckdb.DuckDBPyConnection, candidates: Path) -> tuple[l
 
 def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
                    candidates: Path | None = None, hash_emails: bool = False,
-                   fmt: str = "csv") -> ExportSummary:
-    """Write the contactable segment for purpose x channel to `out` (see the module docstring)."""
+                   fmt: str = "csv", send_date: date | None = None) -> ExportSummary:
+    """Write the contactable segment for purpose x channel to `out` (see the module docstring);
+    `send_date` (default today, UTC) drops rows whose decision changes before that day ends."""
     out = Path(out)
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; valid formats: {', '.join(FORMATS)}")
@@ -253,13 +282,14 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
     temps = {target: temp_path(target) for target in targets}
     with open_published(warehouse) as con:
         check_purpose_channel(con, purpose, channel)
+        send_date, send_end = send_end_sql(con, send_date)
         if candidates is None:
-            rows_in, rows_out, excluded = _plain_segment(con, purpose, channel, hash_emails)
+            rows_in, rows_out, excluded = _plain_segment(con, purpose, channel, hash_emails, send_end)
             order = HASH_COLUMN if hash_emails else "email"
             select_out = f"select * exclude (contact_key) from segment order by {order}, purpose"
         else:
             rows_in, rows_out, excluded, select_out, select_excluded = _candidate_segment(
-                con, Path(candidates), purpose, channel, hash_emails
+                con, Path(candidates), purpose, channel, hash_emails, send_end
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -276,11 +306,12 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
     if candidates is None:
         stale = Path(str(out) + EXCLUDED_SUFFIX)
         stale.unlink(missing_ok=True)  # an earlier candidates export's list would mislead beside this one
-    return ExportSummary(purpose, channel, out, rows_in, rows_out, excluded, excluded_path, hash_emails)
+    return ExportSummary(purpose, channel, out, rows_in, rows_out, excluded, excluded_path, hash_emails,
+                         send_date)
 
 
 def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
-                   hash_emails: bool) -> tuple[int, int, dict[str, int]]:
+                   hash_emails: bool, send_end: str) -> tuple[int, int, dict[str, int]]:
     """Temp table `segment`: the audience; counts every other status row by reason."""
     email_sql = f"sha256(lower(trim(a.email))) as {HASH_COLUMN}" if hash_emails else "a.email"
     con.execute(
@@ -290,6 +321,7 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
         from consent.marketable_audience as a
         inner join consent.contacts as c on c.contact_key = a.contact_key
         where a.purpose = $1 and a.channel = $2 and a.email is not null and not c.is_erased
+            and {HOLDS_SQL.format(send_end=send_end)}
         """,
         [purpose, channel],
     )
@@ -298,7 +330,7 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
         con.execute(
             f"""
             select
-                case when c.is_erased then 'erased' else {STATUS_REASON_SQL} end as reason,
+                case when c.is_erased then 'erased' else {STATUS_REASON_SQL.format(send_end=send_end)} end as reason,
                 count(*) as n
             from consent.consent_status as s
             left join consent.contacts as c on c.contact_key = s.contact_key
@@ -314,7 +346,7 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
 
 
 def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose: str, channel: str,
-                       hash_emails: bool) -> tuple[int, int, dict[str, int], str, str]:
+                       hash_emails: bool, send_end: str) -> tuple[int, int, dict[str, int], str, str]:
     """Temp table `classified`: every candidate row with its verdict; returns counts and two selects."""
     columns, email_column = read_candidates(con, candidates)
     email = quote_ident(email_column)
@@ -339,8 +371,9 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
         ),
 
         audience as (
-            select distinct contact_key from consent.marketable_audience
-            where purpose = $1 and channel = $2 and email is not null
+            select distinct a.contact_key from consent.marketable_audience as a
+            where a.purpose = $1 and a.channel = $2 and a.email is not null
+                and {HOLDS_SQL.format(send_end=send_end)}
         ),
 
         status as (
@@ -356,7 +389,7 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
                 when c.is_erased then 'erased'
                 when audience.contact_key is not null then null
                 when s.contact_key is null then 'no_status'
-                else {STATUS_REASON_SQL}
+                else {STATUS_REASON_SQL.format(send_end=send_end)}
             end as _reason,
             case
                 when hashed._norm is null then 'email is empty'

@@ -3,7 +3,8 @@
 The fixture people (webforms + privacy requests, see tests/fixtures/ops/landing) each stand for one
 path: alice/bruno/nora granted, carla pending double opt-in, dmitri pre-checked box, elena no notice
 version, gia objection (global opt-out), jorge newsletter opt-out, kim and pia partner offers under a
-notice that needs re-consent, mara expired, ivan and hana erased.
+notice that needs re-consent, mara expired, quinn's German grant reaches its 24-month refresh age
+on 2026-11-29 10:00 (the day after the run date), ivan and hana erased.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,7 @@ from tests.conftest import FIXTURES, query
 
 LANDING = FIXTURES / "ops" / "landing"
 AS_OF = "2026-11-28"
+RUN_DATE = date.fromisoformat(AS_OF)
 ERASED = ("ivan@ops.example", "hana@ops.example")
 
 
@@ -65,7 +68,7 @@ CASES = [
     ("nora.o'brien@ops.example", "newsletter", None),
     ("carla@ops.example", "newsletter", "pending"),
     ("dmitri@ops.example", "newsletter", "invalid:prechecked_consent"),
-    ("elena@ops.example", "newsletter", "invalid:missing_notice_version"),
+    ("elena@ops.example", "newsletter", "invalid:unknown_notice_version"),
     ("gia@ops.example", "newsletter", "suppressed:global_opt_out"),
     ("jorge@ops.example", "newsletter", "suppressed:purpose_opt_out"),
     ("kim@ops.example", "newsletter", "not_consented"),
@@ -83,7 +86,7 @@ CASES = [
 
 def test_plain_export_is_the_marketable_audience(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "newsletter.csv"
-    summary = export_segment(warehouse, "newsletter", "email", out)
+    summary = export_segment(warehouse, "newsletter", "email", out, send_date=RUN_DATE)
     rows = read_rows(out)
     assert header(out) == ["email", "purpose", "channel", "lawful_basis", "granted_at", "regime"]
     exported = {row["email"] for row in rows}
@@ -183,7 +186,7 @@ def test_erased_address_is_written_nowhere(warehouse: Path, tmp_path: Path, hash
 
 def test_hash_emails_writes_sha256_of_normalized_address(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "ads.csv"
-    export_segment(warehouse, "newsletter", "email", out, hash_emails=True)
+    export_segment(warehouse, "newsletter", "email", out, hash_emails=True, send_date=RUN_DATE)
     rows = read_rows(out)
     assert "email" not in rows[0]
     expected = {key(e) for e in audience(warehouse, "newsletter", "email")}
@@ -327,3 +330,45 @@ def test_cli_export(warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 2
     assert "candidates file not found" in capsys.readouterr().err
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_send_date_excludes_grants_that_lapse_before_it_ends(warehouse: Path, tmp_path: Path) -> None:
+    """A status holds until decision_valid_until: quinn may be mailed on the run date, not on the
+    next day (her grant lapses at 10:00) nor any later day (the default is today, UTC)."""
+    lapse = query(warehouse, "select decision_valid_until from consent.consent_status "
+                             "where contact_key = ? and purpose = 'newsletter'", [key("quinn@ops.example")])
+    assert [str(row[0]) for row in lapse] == ["2026-11-29 10:00:00"]
+    assert "quinn@ops.example" in audience(warehouse, "newsletter", "email")
+
+    on_run_date = export_segment(warehouse, "newsletter", "email", tmp_path / "a.csv", send_date=RUN_DATE)
+    assert "quinn@ops.example" in {row["email"] for row in read_rows(tmp_path / "a.csv")}
+
+    for send_date in (date(2026, 11, 29), None):
+        out = tmp_path / f"b-{send_date}.csv"
+        later = export_segment(warehouse, "newsletter", "email", out, send_date=send_date)
+        assert "quinn@ops.example" not in {row["email"] for row in read_rows(out)}
+        assert later.excluded["expired"] == on_run_date.excluded.get("expired", 0) + 1
+        assert later.rows_in == later.rows_out + later.rows_excluded
+
+    candidates = write_candidates(tmp_path / "crm.csv", [{"email": "quinn@ops.example"},
+                                                         {"email": "alice@ops.example"}])
+    export_segment(warehouse, "newsletter", "email", tmp_path / "c.csv", candidates=candidates,
+                   send_date=date(2026, 11, 29))
+    [dropped] = read_rows(tmp_path / "c.csv.excluded.csv")
+    assert (dropped["email"], dropped["exclusion_reason"]) == ("quinn@ops.example", "expired")
+    assert "decision_valid_until=2026-11-29 10:00:00" in dropped["exclusion_detail"]
+    assert [row["email"] for row in read_rows(tmp_path / "c.csv")] == ["alice@ops.example"]
+
+
+def test_send_date_before_the_run_date_is_refused(warehouse: Path, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="before the warehouse's run date"):
+        export_segment(warehouse, "newsletter", "email", tmp_path / "o.csv", send_date=date(2026, 11, 27))
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_send_date(warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.csv"
+    assert run_cli(["export", "--purpose", "newsletter", "--channel", "email", "--out", str(out),
+                    "--warehouse", str(warehouse), "--send-date", "2026-11-29"]) == 0
+    assert "for 2026-11-29" in capsys.readouterr().out
+    assert "quinn@ops.example" not in {row["email"] for row in read_rows(out)}

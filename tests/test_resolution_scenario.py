@@ -42,3 +42,22 @@ def test_history_answers_point_in_time_questions(warehouse: Path) -> None:
            "and (valid_to > cast(? as timestamp) or valid_to is null)")
     assert query(warehouse, sql, [key, "2026-05-04 12:00", "2026-05-04 12:00"]) == [(True,)]
     assert query(warehouse, sql, [key, "2026-05-06 12:00", "2026-05-06 12:00"]) == [(False,)]
+
+
+def test_suppression_list_shows_each_sources_opt_out_in_force(warehouse: Path) -> None:
+    """Opt-outs are per source: each one still in force is listed with its own evidence; an
+    opt-out its source lifted is not (and does not take another source's opt-out with it)."""
+    sql = ("select s.scope, coalesce(s.channel, ''), s.reason, e.source_system "
+           "from consent.suppression_list as s "
+           "inner join consent.consent_events as e on e.event_id = s.evidence_event_id "
+           "where s.contact_key = ? order by all")
+
+    def rows(email: str) -> list[tuple]:
+        return query(warehouse, sql, [hashlib.sha256(email.encode()).hexdigest()])
+
+    assert rows("us.bothtools@example.com") == [
+        ("channel", "email", "channel_opt_out", "hubspot"),
+        ("global", "", "global_opt_out", "webforms"),
+    ]
+    assert rows("us.twotools@example.com") == [("global", "", "global_opt_out", "webforms")]
+    assert rows("us.channels@example.com") == [("channel", "email", "channel_opt_out", "hubspot")]

@@ -1,7 +1,22 @@
 {#- The one place consent is resolved. For each contact × purpose × channel, every event that
     touches the cell and every instant a grant can lapse (expiry, re-consent policy) is a change
     point; the state carried to that point decides the status there. consent_status is the row in
-    force at the end of the run date, so history and current status cannot disagree. -#}
+    force at the end of the run date, so history and current status cannot disagree.
+
+    Fail closed on every path (issue 10):
+    - Global and channel opt-outs are kept per source system (opt_out_spans): an opt-out from a
+      tool stays in force until that same tool lifts it (its next opt-in at that scope), or the
+      person gives a later explicit opt-in for a purpose, which lifts it for that purpose only.
+      A lift in one tool never reopens another tool's opt-out; across tools the least permissive
+      state wins, and the earliest opt-out still in force is the evidence.
+    - A grant's notice version counts only when it is a version of the policy_versions seed;
+      versions compare by the seed's version_order, never by parsing their text. In opt-in and
+      CASL regimes a grant without a seeded version is invalid (unknown_notice_version).
+    - reconsent_required blocks contact in every regime, the opt-out regime included.
+    - decision_valid_until: on the interval in force at the end of the run, the next instant
+      its decision changes (or may change) without a new event: the grant's expiry (source
+      expiry, refresh age, CASL window), its double opt-in confirmation, a re-consent policy
+      taking effect. Null when nothing is scheduled, and on closed intervals. -#}
 with
 
 cells as (
@@ -23,14 +38,32 @@ events as (
 
 ),
 
+notice_versions as (
+
+    select
+        version,
+        version_order
+    from {{ ref('policy_versions') }}
+
+),
+
 reconsent_policies as (
 
     select
         version,
+        version_order,
         cast(effective_from as timestamp) as effective_at,
         purposes_affected
     from {{ ref('policy_versions') }}
     where requires_reconsent
+
+),
+
+opt_out_spans as (
+
+    -- per contact, source and scope (global, or one channel): each opt-out still standing, until
+    -- the same source lifts it
+    {{ opt_out_spans('events') }}
 
 ),
 
@@ -60,6 +93,7 @@ cell_events as (
         cell_rules.purpose,
         cell_rules.channel,
         events.event_id,
+        events.source_system,
         events.occurred_at as changed_at,
         {{ action_priority('events.action') }} as priority,
         case
@@ -108,6 +142,7 @@ grant_events as (
         events.double_opt_in_at,
         events.capture_method,
         events.capture_point,
+        notice_versions.version_order as policy_version_order,
         least(
             events.expires_at,
             case when cell_rules.regime = 'opt_in' and cell_rules.consent_refresh_months is not null
@@ -123,6 +158,8 @@ grant_events as (
         on cell_rules.contact_key = cell_events.contact_key
         and cell_rules.purpose = cell_events.purpose
         and cell_rules.channel = cell_events.channel
+    -- an exact seeded version, or none: text that is not a version never gets an order
+    left join notice_versions on notice_versions.version = events.policy_version
     where cell_events.kind = 'purpose' and events.action = 'opt_in'
 
 ),
@@ -224,6 +261,7 @@ with_grant as (
         grant_events.lawful_basis as grant_basis,
         grant_events.was_prechecked as grant_prechecked,
         grant_events.policy_version as grant_policy_version,
+        grant_events.policy_version_order as grant_policy_version_order,
         grant_events.double_opt_in_at as grant_double_opt_in_at,
         grant_events.capture_method as grant_capture_method,
         grant_events.capture_point as grant_capture_point,
@@ -262,12 +300,74 @@ with_reconsent as (
                     or list_contains(string_split(reconsent_policies.purposes_affected, '|'), with_grant.purpose)
                 )
                 and (
-                    with_grant.grant_policy_version is null
-                    or {{ version_parts('with_grant.grant_policy_version') }}
-                        < {{ version_parts('reconsent_policies.version') }}
+                    with_grant.grant_policy_version_order is null
+                    or with_grant.grant_policy_version_order < reconsent_policies.version_order
                 )
-        ) as needs_reconsent
+        ) as needs_reconsent,
+        (
+            select min(reconsent_policies.effective_at)
+            from reconsent_policies
+            where reconsent_policies.effective_at > with_grant.changed_at
+                and (
+                    reconsent_policies.purposes_affected = 'all'
+                    or list_contains(string_split(reconsent_policies.purposes_affected, '|'), with_grant.purpose)
+                )
+                and (
+                    with_grant.grant_policy_version_order is null
+                    or with_grant.grant_policy_version_order < reconsent_policies.version_order
+                )
+        ) as next_reconsent_at
     from with_grant
+
+),
+
+standing_opt_outs as (
+
+    -- every source's global or channel opt-out in force at the change point that no later
+    -- explicit purpose grant lifted; the earliest of each scope decides
+    select
+        with_grant.contact_key,
+        with_grant.purpose,
+        with_grant.channel,
+        with_grant.changed_at,
+        opt_out_spans.scope,
+        opt_out_spans.event_id,
+        row_number() over (
+            partition by with_grant.contact_key, with_grant.purpose, with_grant.channel,
+                with_grant.changed_at, opt_out_spans.scope
+            order by opt_out_spans.opted_out_at, opt_out_spans.event_id
+        ) as standing_rank
+    from with_grant
+    inner join opt_out_spans
+        on opt_out_spans.contact_key = with_grant.contact_key
+        and (opt_out_spans.scope = 'global' or opt_out_spans.channel = with_grant.channel)
+        and opt_out_spans.opted_out_at <= with_grant.changed_at
+        and (opt_out_spans.lifted_at is null or with_grant.changed_at < opt_out_spans.lifted_at)
+    where with_grant.grant_at is null or with_grant.grant_at <= opt_out_spans.opted_out_at
+
+),
+
+with_standing as (
+
+    select
+        with_reconsent.*,
+        global_standing.event_id as global_opt_out_event_id,
+        channel_standing.event_id as channel_opt_out_event_id
+    from with_reconsent
+    left join standing_opt_outs as global_standing
+        on global_standing.contact_key = with_reconsent.contact_key
+        and global_standing.purpose = with_reconsent.purpose
+        and global_standing.channel = with_reconsent.channel
+        and global_standing.changed_at = with_reconsent.changed_at
+        and global_standing.scope = 'global'
+        and global_standing.standing_rank = 1
+    left join standing_opt_outs as channel_standing
+        on channel_standing.contact_key = with_reconsent.contact_key
+        and channel_standing.purpose = with_reconsent.purpose
+        and channel_standing.channel = with_reconsent.channel
+        and channel_standing.changed_at = with_reconsent.changed_at
+        and channel_standing.scope = 'channel'
+        and channel_standing.standing_rank = 1
 
 ),
 
@@ -280,10 +380,11 @@ decided as (
             when erasure is not null then {'status': 'suppressed', 'reason': 'erasure', 'evidence': erasure.event_id}
             when delivery_block is not null and (grant_at is null or grant_at <= delivery_block.at)
                 then {'status': 'suppressed', 'reason': delivery_block.action, 'evidence': delivery_block.event_id}
-            when global_last.action = 'opt_out' and (grant_at is null or grant_at <= global_last.at)
-                then {'status': 'withdrawn', 'reason': 'global_opt_out', 'evidence': global_last.event_id}
-            when channel_last.action = 'opt_out' and (grant_at is null or grant_at <= channel_last.at)
-                then {'status': 'withdrawn', 'reason': 'channel_opt_out', 'evidence': channel_last.event_id}
+            -- a global or channel opt-out from any source that the same source has not lifted
+            when global_opt_out_event_id is not null
+                then {'status': 'withdrawn', 'reason': 'global_opt_out', 'evidence': global_opt_out_event_id}
+            when channel_opt_out_event_id is not null
+                then {'status': 'withdrawn', 'reason': 'channel_opt_out', 'evidence': channel_opt_out_event_id}
             when sale_block is not null and (grant_at is null or grant_at <= sale_block.at)
                 then {'status': 'withdrawn', 'reason': 'sale_opt_out', 'evidence': sale_block.event_id}
         -- 2. the latest purpose event; not_given never lifts an earlier opt-out
@@ -315,8 +416,9 @@ decided as (
             when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
                 and grant_prechecked is null
                 then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_policy_version is null
-                then {'status': 'invalid', 'reason': 'missing_notice_version', 'evidence': purpose_last.event_id}
+            -- the notice the person saw must be a seeded version: missing, malformed or unknown is no proof
+            when purpose_last.action = 'opt_in' and regime in ('opt_in', 'casl') and grant_policy_version_order is null
+                then {'status': 'invalid', 'reason': 'unknown_notice_version', 'evidence': purpose_last.event_id}
             -- proof of consent (GDPR Art. 7(1)): how and where it was captured
             when purpose_last.action = 'opt_in' and regime = 'opt_in'
                 and (grant_capture_method is null or grant_capture_point is null)
@@ -333,7 +435,7 @@ decided as (
                 then {'status': 'granted', 'reason': null, 'evidence': purpose_last.event_id}
             else {'status': 'not_given', 'reason': 'no_consent', 'evidence': broader_lift_event_id}
         end as decision
-    from with_reconsent
+    from with_standing
 
 ),
 
@@ -342,12 +444,20 @@ with_contactability as (
     select
         *,
         -- 6. the regime: opt-in and CASL need a standing grant; opt-out regimes contact
-        -- unless the person is suppressed, withdrew, declined or has not confirmed
+        -- unless the person is suppressed, withdrew, declined, has not confirmed, or a notice
+        -- change requires fresh consent (re-consent blocks in every regime)
         case regime
-            when 'opt_out' then decision.status not in ('withdrawn', 'suppressed', 'pending')
+            when 'opt_out' then decision.status not in ('withdrawn', 'suppressed', 'pending', 'reconsent_required')
                 and not (decision.status = 'not_given' and decision.reason = 'not_given')
             else decision.status = 'granted'
-        end as can_contact
+        end as can_contact,
+        -- the next instant this decision changes without an event: only a decision resting on
+        -- the grant has a clock (its lapse, its confirmation, a re-consent policy)
+        case when decision.evidence = purpose_last.event_id and purpose_last.action = 'opt_in' then least(
+            case when grant_lapses_at > changed_at then grant_lapses_at end,
+            case when grant_double_opt_in_at > changed_at then grant_double_opt_in_at end,
+            next_reconsent_at
+        ) end as next_scheduled_at
     from decided
 
 ),
@@ -360,9 +470,27 @@ islands as (
             lag(decision) over cell_order is distinct from decision
             or lag(can_contact) over cell_order is distinct from can_contact,
             true
-        ) as is_change
+        ) as is_change,
+        -- the cell's state at its last change point, for the interval in force at the end
+        last_value(next_scheduled_at) over cell_to_end as current_next_scheduled_at,
+        last_value(grant_at) over cell_to_end as current_grant_at
     from with_contactability
-    window cell_order as (partition by contact_key, purpose, channel order by changed_at)
+    window
+        cell_order as (partition by contact_key, purpose, channel order by changed_at),
+        cell_to_end as (
+            partition by contact_key, purpose, channel order by changed_at
+            rows between unbounded preceding and unbounded following
+        )
+
+),
+
+intervals as (
+
+    select
+        islands.*,
+        lead(changed_at) over (partition by contact_key, purpose, channel order by changed_at) as valid_to
+    from islands
+    where is_change
 
 ),
 
@@ -373,7 +501,7 @@ final as (
         purpose,
         channel,
         changed_at as valid_from,
-        lead(changed_at) over (partition by contact_key, purpose, channel order by changed_at) as valid_to,
+        valid_to,
         decision.status as status,
         can_contact,
         case when not can_contact then coalesce(decision.reason, 'no_consent') end as blocked_reason,
@@ -386,9 +514,12 @@ final as (
         case when decision.evidence = purpose_last.event_id then grant_policy_version end as policy_version,
         jurisdiction_code as jurisdiction,
         regime,
-        decision.evidence as evidence_event_id
-    from islands
-    where is_change
+        decision.evidence as evidence_event_id,
+        case when valid_to is null then current_next_scheduled_at end as decision_valid_until,
+        -- broader opt-outs given before this purpose grant are lifted for the cell (read by
+        -- suppression_list to list only the opt-outs that still block it)
+        case when valid_to is null then current_grant_at end as lifts_opt_outs_before
+    from intervals
 
 )
 

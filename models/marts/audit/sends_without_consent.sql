@@ -9,7 +9,13 @@
     - an address with no history at all: its country is unknown, so the strictest regime
       (opt-in) applies and there is no consent;
     - a send before the contact's first event: no consent yet, so a breach unless the contact's
-      regime is opt-out (CAN-SPAM style: contact unless suppressed). -#}
+      regime is opt-out (CAN-SPAM style: contact unless suppressed).
+    Honour-by window: the law gives N business days to honour an opt-out (unsubscribe: CAN-SPAM
+    and CASL 10; CCPA sale/sharing: 15; N from the jurisdictions seed, counted from the day of
+    the deciding opt-out event, as suppression_list.honour_by). A send blocked by a global,
+    channel, purpose or sale opt-out on or before honour_by was lawful but late
+    (sent_within_honour_window true); after it, a breach (false). Other reasons (no consent,
+    erasure, complaint, bounce, invalid or expired grant...) have no window: null. -#}
 with
 
 sends as (
@@ -34,6 +40,18 @@ contacts as (
 jurisdictions as (
 
     select * from {{ ref('int_jurisdictions__ranked') }}
+
+),
+
+events as (
+
+    select * from {{ ref('consent_events') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('int_calendar__business_days') }}
 
 ),
 
@@ -119,24 +137,63 @@ decided as (
 
 ),
 
+honour_windows as (
+
+    -- sends blocked by an opt-out the law lets a sender take N business days to honour
+    select
+        decided.sent_by_system,
+        decided.send_id,
+        cast(events.occurred_at as date) as opted_out_on,
+        case when decided.decision.reason = 'sale_opt_out'
+            then jurisdictions.sale_opt_out_honour_business_days
+            else jurisdictions.unsubscribe_honour_business_days
+        end as honour_business_days
+    from decided
+    inner join events on events.event_id = decided.decision.evidence
+    inner join jurisdictions on jurisdictions.jurisdiction_code = decided.jurisdiction
+    where decided.decision.reason in ('global_opt_out', 'channel_opt_out', 'purpose_opt_out', 'sale_opt_out')
+
+),
+
+honour_deadlines as (
+
+    select
+        honour_windows.sent_by_system,
+        honour_windows.send_id,
+        (
+            select min(deadline.calendar_date)
+            from calendar as deadline
+            where deadline.is_business_day
+                and deadline.business_day_number = start_day.business_day_number + honour_windows.honour_business_days
+        ) as honour_by
+    from honour_windows
+    inner join calendar as start_day on start_day.calendar_date = honour_windows.opted_out_on
+
+),
+
 final as (
 
     select
-        send_id,
+        decided.send_id,
         sent_at,
         contact_key,
         channel,
         purpose,
         campaign_id,
-        sent_by_system as source_system,
+        decided.sent_by_system as source_system,
         decision.status as status_at_send,
         coalesce(decision.reason, 'no_consent') as blocked_reason,
         decision.evidence as evidence_event_id,
         jurisdiction,
         regime,
+        honour_deadlines.honour_by,
+        cast(sent_at as date) <= honour_deadlines.honour_by as sent_within_honour_window,
         file_name,
         line_number
     from decided
+    left join honour_deadlines
+        on honour_deadlines.sent_by_system = decided.sent_by_system
+        and honour_deadlines.send_id = decided.send_id
     where not decision.can_contact
 
 )

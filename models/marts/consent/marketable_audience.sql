@@ -1,5 +1,9 @@
 {{ config(contract={'enforced': true}) }}
 
+{#- Who may be contacted per purpose × channel at the end of the run date. Horizon: a row holds
+    until its decision_valid_until (null: nothing scheduled); a send on a later day must drop
+    rows whose decision_valid_until falls before that day ends (`consent-ledger export
+    --send-date` does, reason expired). -#}
 with
 
 status as (
@@ -25,7 +29,8 @@ final as (
         status.channel,
         coalesce(status.lawful_basis, 'not_applicable') as lawful_basis,
         status.granted_at,
-        status.regime
+        status.regime,
+        status.decision_valid_until
     from status
     inner join contacts on contacts.contact_key = status.contact_key
 

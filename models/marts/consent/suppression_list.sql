@@ -3,12 +3,25 @@
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
     opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
     opt-out for some purposes, the rows name the purpose × channel cells it still blocks, so a
-    tool that applies the list never suppresses the purpose the person opted back into. -#}
+    tool that applies the list never suppresses the purpose the person opted back into.
+
+    Opt-outs are per source (issue 10): every source's global or channel opt-out that the same
+    source has not lifted is listed with its own evidence, whether or not it is the one that
+    decided consent_status (the resolver names the earliest); an opt-out its source lifted is
+    not listed, and never takes another source's opt-out with it. Other reasons (erasure,
+    complaint, undeliverable, sale and purpose opt-outs) come from the deciding event. -#}
 with
 
 status as (
 
     select * from {{ ref('consent_status') }}
+
+),
+
+current_history as (
+
+    select * from {{ ref('int_consent_history__resolved') }}
+    where valid_to is null
 
 ),
 
@@ -42,11 +55,36 @@ purposes as (
 
 ),
 
+opt_out_spans as (
+
+    {{ opt_out_spans('events') }}
+
+),
+
 blocked_cells as (
 
+    -- each cell blocked by its deciding event, broader opt-outs aside
     select contact_key, purpose, channel, blocked_reason as reason, evidence_event_id, jurisdiction
     from status
     where status in ('withdrawn', 'suppressed')
+        and blocked_reason not in ('global_opt_out', 'channel_opt_out')
+    union all
+    -- each cell blocked by a source's global or channel opt-out still in force: not lifted by the
+    -- same source, nor for this purpose by a later explicit grant
+    select
+        cell.contact_key,
+        cell.purpose,
+        cell.channel,
+        opt_out_spans.scope || '_opt_out' as reason,
+        opt_out_spans.event_id as evidence_event_id,
+        cell.jurisdiction
+    from opt_out_spans
+    inner join current_history as cell
+        on cell.contact_key = opt_out_spans.contact_key
+        and (opt_out_spans.scope = 'global' or cell.channel = opt_out_spans.channel)
+    where opt_out_spans.opted_out_at < {{ as_of_instant() }}
+        and (opt_out_spans.lifted_at is null or opt_out_spans.lifted_at >= {{ as_of_instant() }})
+        and (cell.lifts_opt_outs_before is null or cell.lifts_opt_outs_before <= opt_out_spans.opted_out_at)
 
 ),
 
