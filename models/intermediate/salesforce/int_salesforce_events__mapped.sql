@@ -20,7 +20,9 @@
       opt-in re-issues the grant at that instant (double_opt_in); EffectiveTo set or moved earlier
       on an opt-in ends the grant at EffectiveTo ('not_given', system: like an expiry; a future
       date is rejected as occurred_after_as_of until it has passed); an extension changes nothing.
-      EffectiveTo is expires_at of the events, EffectiveFrom is not used.
+      EffectiveTo is expires_at of the events, EffectiveFrom is not used. CaptureContactPointType
+      Web / Email / Phone gives capture_method web_form / email_link / sales_rep; missing or any
+      other value leaves it null (no proof of capture, never a guessed import).
 
     element_index: 1-3 are the rules above; an event fanned out to several addresses of one
     Individual gets 10 × (address number - 1) + rule. -#}
@@ -345,11 +347,12 @@ consent_actions as (
             when 'double_opt_in' then 'double_opt_in'
             when 'grant_ended' then 'system'
             else
+                -- a missing or unknown CaptureContactPointType is no proof of how consent was
+                -- captured: null (incomplete proof in opt-in regimes), never a guessed import
                 case lower(consent_changes.capture_contact_point_type)
                     when 'web' then 'web_form'
                     when 'email' then 'email_link'
                     when 'phone' then 'sales_rep'
-                    else 'import'
                 end
         end as capture_method,
         case
