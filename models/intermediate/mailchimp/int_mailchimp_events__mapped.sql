@@ -136,7 +136,8 @@ status_events as (
         country_code,
         cast(null as timestamp) as expires_at,
         case when status_action in ('opt_in', 'pending') then coalesce(ip_opt_hash, ip_signup_hash) end
-            as ip_hash
+            as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from status_changes
     where status_action = 'undeliverable' or is_list_mapped
 
@@ -226,7 +227,8 @@ permission_events as (
             as double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end as ip_hash
+        case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from permission_actions
     where permission_action is not null and is_permission_mapped
 

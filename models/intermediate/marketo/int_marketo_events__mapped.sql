@@ -229,7 +229,8 @@ activity_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        ip_hash
+        ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from activities_with_lead
     where contact_key is not null
 

@@ -187,7 +187,8 @@ contact_events as (
         cast(null as timestamp) as double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from contact_changes
     where change_action is not null
 
@@ -270,7 +271,8 @@ individual_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as varchar) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from individual_actions
     inner join individual_emails on individual_emails.individual_id = individual_actions.individual_id
 
@@ -396,7 +398,8 @@ consent_events as (
             as double_opt_in_at,
         cast(null as varchar) as country_code,
         consent_actions.effective_to as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from consent_actions
     inner join individual_emails on individual_emails.individual_id = consent_actions.party_id
     where consent_actions.mapping_error is null

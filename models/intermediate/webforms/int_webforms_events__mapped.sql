@@ -123,7 +123,8 @@ purpose_events as (
         double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        ip_hash
+        ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from elements_mapped
     where element_error is null
 
@@ -139,7 +140,8 @@ global_opt_outs as (
         'opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
         'preference_center' as capture_method, coalesce(form_id, page_url) as capture_point,
         policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash
+        country_code, cast(null as timestamp) as expires_at, ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from valid
     where kind = 'unsubscribe_all'
 
@@ -156,7 +158,8 @@ gpc_signals as (
         'sale_opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
         'gpc_signal' as capture_method, coalesce(form_id, page_url) as capture_point,
         policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash
+        country_code, cast(null as timestamp) as expires_at, ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from valid
     where gpc
 
