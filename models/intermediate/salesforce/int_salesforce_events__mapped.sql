@@ -24,6 +24,11 @@
       Web / Email / Phone gives capture_method web_form / email_link / sales_rep; missing or any
       other value leaves it null (no proof of capture, never a guessed import).
 
+    Point in time: a Contact or ContactPointTypeConsent version whose LastModifiedDate is after
+    the run date changes nothing yet, even when the event it carries is dated earlier (a bounce
+    date, a CaptureDate): it is rejected 'recorded_after_as_of' for that run (a later run reads it).
+    Individual events are dated LastModifiedDate, so the run-date check downstream covers them.
+
     element_index: 1-3 are the rules above; an event fanned out to several addresses of one
     Individual gets 10 × (address number - 1) + rule. -#}
 with
@@ -191,6 +196,17 @@ contact_events as (
         cast(null as {{ dbt.type_string() }}) as review_reason
     from contact_changes
     where change_action is not null
+        and last_modified_at < {{ as_of_instant() }}
+
+),
+
+contacts_recorded_later as (
+
+    -- point in time: the version itself is dated after the run date (its bounce date may be earlier)
+    select {{ line_outcome('rejected', "'recorded_after_as_of'", 'rule_number') }}
+    from contact_changes
+    where change_action is not null
+        and last_modified_at >= {{ as_of_instant() }}
 
 ),
 
@@ -201,9 +217,10 @@ contacts_without_change as (
     ) }}
     from contact_versions
     where not exists (
-        select 1 from contact_events
-        where contact_events.file_name = contact_versions.file_name
-            and contact_events.line_number = contact_versions.line_number
+        select 1 from contact_changes
+        where contact_changes.file_name = contact_versions.file_name
+            and contact_changes.line_number = contact_versions.line_number
+            and contact_changes.change_action is not null
     )
 
 ),
@@ -403,6 +420,7 @@ consent_events as (
     from consent_actions
     inner join individual_emails on individual_emails.individual_id = consent_actions.party_id
     where consent_actions.mapping_error is null
+        and consent_actions.last_modified_at < {{ as_of_instant() }}
 
 ),
 
@@ -414,9 +432,18 @@ consent_rejections as (
 
     union all
 
+    -- point in time: the version itself is dated after the run date (its CaptureDate may be earlier)
+    select {{ line_outcome('rejected', "'recorded_after_as_of'", '1') }}
+    from consent_actions
+    where mapping_error is null
+        and last_modified_at >= {{ as_of_instant() }}
+
+    union all
+
     select {{ line_outcome('rejected', "'unknown_individual'", '1') }}
     from consent_actions
     where mapping_error is null
+        and last_modified_at < {{ as_of_instant() }}
         and not exists (
             select 1 from individual_emails
             where individual_emails.individual_id = consent_actions.party_id
@@ -443,6 +470,8 @@ final as (
     select * from deleted_records
     union all
     select * from contact_events
+    union all
+    select * from contacts_recorded_later
     union all
     select * from contacts_without_change
     union all
