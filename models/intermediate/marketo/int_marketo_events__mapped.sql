@@ -8,8 +8,7 @@
       attribute, or no change, is ignored;
     - any other activity type and the CSV header are ignored.
     - lead snapshots (int_marketo_leads__changes): the first observation or a change of
-      `unsubscribed` (per address: durable unsubscribe) or `marketingSuspended` (per lead) is an
-      event at updatedAt: true → channel opt-out (email) / global opt-out, true → false lifts
+      `unsubscribed` or `marketingSuspended` (per lead and address) is an event at updatedAt: true → channel opt-out (email) / global opt-out, true → false lifts
       Marketo's own opt-out (element 1 / 2); a lead line without such a change is an identity
       record (country, address), ignored.
     A lift is an opt_in for the channel (or global) that grants no purpose by itself.
@@ -80,11 +79,9 @@ lead_flag_events as (
         cast(null as {{ dbt.type_string() }}) as reason,
         email,
         contact_key,
-        -- the durable unsubscribe is the address's record; a suspension is the lead's
-        case flag_name
-            when 'unsubscribed' then concat_ws(':', 'address', contact_key, 'unsubscribed')
-            else concat_ws(':', 'lead', cast(lead_id as {{ dbt.type_string() }}), 'marketingSuspended', contact_key)
-        end as source_record_id,
+        -- the lead's flag for this address (a history is per lead and address)
+        concat_ws(':', 'lead', cast(lead_id as {{ dbt.type_string() }}), flag_name, contact_key)
+            as source_record_id,
         case flag_name when 'unsubscribed' then 'channel' else 'global' end as scope,
         case flag_name when 'unsubscribed' then 'email' end as channel,
         cast(null as {{ dbt.type_string() }}) as purpose,

@@ -1,10 +1,12 @@
 {#- Marketo lead snapshots as versions of their consent flags: one row per usable lead line
     (parsed, not the header) and flag it carries; a blank flag is no observation. Like the other
     snapshot sources, the first version or a change of a flag is an event (int_marketo_events__mapped).
-    - unsubscribed follows the address, not the lead (Marketo's durable unsubscribe): its history
-      is kept per email across leads, so a second lead with the same address continues it.
-    - marketingSuspended belongs to the lead: its history is kept per lead id and address (a lead
-      whose email changes starts a new history for the new address, as Salesforce contacts do). -#}
+    Histories are kept per lead id and address, so the unsubscribe follows the address, not the
+    lead (Marketo's durable unsubscribe): a lead whose email changes starts a new history for the
+    new address (its first `false` is no event) and the old address keeps its opt-out. They are
+    not merged across duplicate leads of one address: a stale `false` on a duplicate lead that
+    was never unsubscribed must not lift the address's opt-out (fail closed); only a lead that
+    itself went true → false lifts. marketingSuspended is kept the same way. -#}
 with
 
 leads as (
@@ -26,7 +28,7 @@ unsubscribed_observations as (
 
 unsubscribed_versions as (
 
-    {{ snapshot_versions('unsubscribed_observations', ['email'], 'updated_at', ['flag_value']) }}
+    {{ snapshot_versions('unsubscribed_observations', ['lead_id', 'email'], 'updated_at', ['flag_value']) }}
 
 ),
 
