@@ -1,13 +1,15 @@
 {#- Every int_<source>_events__mapped model yields these columns, one row per outcome of a landed
     line (or of one element of it): outcome 'event' (a canonical consent event), 'rejected' or
-    'ignored', with a reason. Unioned in int_consent_events__unioned. -#}
+    'ignored', with a reason. Unioned in int_consent_events__unioned. review_reason is set on an
+    event honoured although the record is defective (a privacy request with a broken timestamp,
+    id or type): why a person should look at it; the run report counts them. -#}
 {% macro event_outcome_columns() -%}
     {{ return([
         'source_system', 'file_name', 'line_number', 'element_index', 'raw_text', 'loaded_at',
         'outcome', 'reason', 'email', 'contact_key', 'source_record_id', 'scope', 'channel',
         'purpose', 'action', 'lawful_basis', 'occurred_at', 'capture_method', 'capture_point',
         'policy_version', 'was_prechecked', 'double_opt_in_at', 'country_code', 'expires_at',
-        'ip_hash',
+        'ip_hash', 'review_reason',
     ]) }}
 {%- endmacro %}
 
@@ -37,7 +39,8 @@
     cast(null as timestamp) as double_opt_in_at,
     cast(null as {{ dbt.type_string() }}) as country_code,
     cast(null as timestamp) as expires_at,
-    cast(null as {{ dbt.type_string() }}) as ip_hash
+    cast(null as {{ dbt.type_string() }}) as ip_hash,
+    cast(null as {{ dbt.type_string() }}) as review_reason
 {%- endmacro %}
 
 {% macro known_channels() -%}

@@ -42,6 +42,7 @@ class RunReport:
                  f"Warehouse: `{self.warehouse}`", ""]
         if self.blocked_by:
             lines += ["## Blocked by", *[f"- {b}" for b in self.blocked_by], ""]
+        lines += self._needs_review()
         lines += ["## Counts", "| what | count |", "| --- | ---: |"]
         lines += [f"| {k} | {v} |" for k, v in self.counts.items()]
         if self.suppressions_added is not None:
@@ -56,6 +57,16 @@ class RunReport:
             lines += ["", f"Great Expectations Data Docs: `{self.data_docs}`"]
         return "\n".join(lines) + "\n"
 
+
+    def _needs_review(self) -> list[str]:
+        """Privacy requests a person must look at, above the counts so they are not missed."""
+        review = self.counts.get("privacy_requests_for_review") or 0
+        rejected = self.counts.get("privacy_requests_rejected") or 0
+        if not review and not rejected:
+            return []
+        return ["## Needs review",
+                f"- {review} privacy request(s) honoured despite defects (review_reason on the event)",
+                f"- {rejected} privacy request line(s) rejected: no usable address, not honoured", ""]
 
     def _checks_to_show(self) -> tuple[list[dict[str, Any]], int]:
         """Failures and the Great Expectations suites by name; passing dbt tests only counted."""
@@ -115,6 +126,11 @@ def load_counts(database: Path) -> dict[str, Any]:
         "contacts": "select count(*) from consent.contacts",
         "suppressions": "select count(*) from consent.suppression_list",
         "marketable_rows": "select count(*) from consent.marketable_audience",
+        # privacy requests are never dropped: those honoured despite defects need a person, and
+        # those without a usable address could not be honoured at all (working database only)
+        "privacy_requests_for_review": "select count(*) from intermediate.int_consent_events__deduplicated "
+        "where outcome = 'event' and source_system = 'requests' and review_reason is not null",
+        "privacy_requests_rejected": "select count(*) from audit.rejected_records where source_system = 'requests'",
     }
     counts: dict[str, Any] = {}
     try:

@@ -52,7 +52,8 @@ def status(warehouse: Path, email: str, purpose: str, channel: str = "email") ->
 def test_summary_names_counts_and_published_file(published: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     warehouse, result = published
     assert f"published       {warehouse}" in result.stdout
-    assert "rejected 2" in result.stdout  # the broken line, read twice (original and re-delivery)
+    # the broken line, read twice (original and re-delivery), and the request without an address
+    assert "rejected 3" in result.stdout
     assert warehouse.exists()
 
 
@@ -117,10 +118,11 @@ def test_malformed_line_is_rejected_with_its_raw_text(published: tuple) -> None:
     rejected = rows(warehouse, "select file_name, line_number, reason, raw_text from audit.rejected_records "
                     "order by file_name")
     assert [(r[0], r[1], r[2]) for r in rejected] == [
+        ("requests/2026-03-06/privacy_requests_002.jsonl", 2, "request_without_address"),
         ("webforms/2026-03-02/submissions_001.jsonl", 3, "invalid_json"),
         ("webforms/2026-03-04/submissions_002.jsonl", 3, "invalid_json"),
     ]
-    assert rejected[0][3].startswith('{"submission_id": "s-broken"')
+    assert rejected[1][3].startswith('{"submission_id": "s-broken"')
 
 
 def test_redelivered_file_counts_as_duplicates_and_every_file_balances(published: tuple) -> None:
@@ -131,6 +133,7 @@ def test_redelivered_file_counts_as_duplicates_and_every_file_balances(published
     assert recon["webforms/2026-03-04/submissions_002.jsonl"] == (6, 0, 1, 5, 0, True)
     assert recon["webforms/2026-03-02/submissions_001.jsonl"] == (6, 5, 1, 0, 0, True)
     assert recon["requests/2026-03-05/privacy_requests_001.jsonl"] == (2, 1, 0, 0, 1, True)
+    assert recon["requests/2026-03-06/privacy_requests_002.jsonl"] == (2, 1, 1, 0, 0, True)
     assert all(r[-1] for r in recon.values())
     # the re-delivery added no event: each submission is one event (two for GPC)
     assert rows(warehouse, "select count(*) from consent.consent_events where source_system = 'webforms'") == [(11,)]
@@ -142,5 +145,23 @@ def test_every_status_names_its_evidence(published: tuple) -> None:
                    "left join consent.consent_events e on e.event_id = s.evidence_event_id "
                    "where s.evidence_event_id is not null and e.event_id is null")
     assert orphans == [(0,)]
-    # dense: 6 web-form contacts (the access request adds no contact) x 9 purpose-channel cells
-    assert rows(warehouse, "select count(*) from consent.consent_status") == [(6 * 9,)]
+    # dense: 6 web-form contacts and the erased requester (the access request adds no contact) x 9
+    # purpose-channel cells
+    assert rows(warehouse, "select count(*) from consent.consent_status") == [(7 * 9,)]
+
+
+def test_privacy_request_with_broken_timestamp_is_honoured_and_flagged(published: tuple) -> None:
+    """An erasure naming a valid address is never dropped: an impossible received_at (30 February)
+    puts it at the end of its file's extract date; it is flagged for review in the run report,
+    and a request without an address is a reject the report counts."""
+    warehouse, _ = published
+    assert status(warehouse, "gus@example.com", "newsletter") == ("suppressed", False, "erasure")
+    assert rows(warehouse, "select email, is_erased from consent.contacts where contact_key = ?",
+                [key("gus@example.com")]) == [(None, True)]
+    erasure = rows(warehouse, "select cast(occurred_at as varchar) from consent.consent_events "
+                   "where contact_key = ? and action = 'erasure'", [key("gus@example.com")])
+    assert erasure == [("2026-03-06 23:59:59.999999",)]
+    report = (warehouse.parent.parent / "reports" / AS_OF / "run_report.md").read_text()
+    assert "## Needs review" in report
+    assert "| privacy_requests_for_review | 1 |" in report
+    assert "| privacy_requests_rejected | 1 |" in report

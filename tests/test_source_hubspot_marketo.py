@@ -24,6 +24,7 @@ ACTIVITIES_1 = "marketo/2026-04-01/activities_001.jsonl"
 ACTIVITIES_2 = "marketo/2026-04-02/activities_001.jsonl"
 LEADS_1 = "marketo/2026-04-01/leads_hm_fixture_1.csv"
 LEADS_2 = "marketo/2026-04-02/leads_hm_fixture_2.csv"
+LEADS_3 = "marketo/2026-04-03/leads_hm_fixture_3.csv"
 
 
 def key(email: str) -> str:
@@ -92,6 +93,16 @@ EXPECTED_EVENTS = [
      "2026-03-10 15:00:00", "email_link"),
     (ACTIVITIES_1, 15, "pavel.new@wayne.example", "channel", "email", None, "opt_out", "not_applicable",
      "2026-03-25 15:00:00", "email_link"),
+    # lead snapshots: unsubscribed true → email opt-out, marketingSuspended true → global opt-out,
+    # true → false lifts Marketo's own opt-out; the record dated after as_of changes nothing
+    (LEADS_3, 2, "rosa.lind@acme.example", "channel", "email", None, "opt_out", "not_applicable",
+     "2026-03-21 08:00:00", "system"),
+    (LEADS_3, 3, "sven.berg@hooli.example", "global", None, None, "opt_out", "not_applicable",
+     "2026-03-22 08:00:00", "system"),
+    (LEADS_3, 4, "sven.berg@hooli.example", "global", None, None, "opt_in", "not_applicable",
+     "2026-03-26 08:00:00", "system"),
+    (LEADS_3, 5, "tomas.ruiz@globex.example", "channel", "email", None, "opt_out", "not_applicable",
+     "2026-03-23 08:00:00", "system"),
 ]
 
 # (file, line, reason): every rejected line, with the re-delivered Marketo file rejected again
@@ -126,6 +137,7 @@ EXPECTED_RECONCILIATION = {
     ACTIVITIES_2: (21, 0, 4, 11, 6),
     LEADS_1: (8, 0, 2, 0, 6),
     LEADS_2: (2, 0, 0, 0, 2),
+    LEADS_3: (6, 4, 0, 0, 2),
 }
 
 
@@ -207,6 +219,10 @@ def test_countries_from_contacts_and_leads(db: Path) -> None:
         (key("olga.martin@stark.example"), "marketo", "CA"),
         (key("pavel.old@wayne.example"), "marketo", "GB"),
         (key("pavel.new@wayne.example"), "marketo", "GB"),
+        (key("rosa.lind@acme.example"), "marketo", "US"),
+        (key("sven.berg@hooli.example"), "marketo", "SE"),
+        # tomas's FR record is dated 2026-05-15, after as_of: it does not count yet
+        (key("tomas.ruiz@globex.example"), "marketo", "US"),
     ])
     assert rows == expected
 
@@ -223,4 +239,19 @@ def test_suppressions_follow_the_address(db: Path) -> None:
     assert rows == [
         (key("pavel.old@wayne.example"), "channel", "email", "channel_opt_out", ts("2026-03-10 15:00:00")),
         (key("pavel.new@wayne.example"), "channel", "email", "channel_opt_out", ts("2026-03-25 15:00:00")),
+    ]
+
+
+def test_lead_snapshot_flags_are_opt_outs_until_marketo_lifts_them(db: Path) -> None:
+    """A Marketo lead extract with unsubscribed / marketingSuspended true and no activity is a
+    real opt-out (never ignored); Marketo's own true → false lifts only its own opt-out."""
+    rows = query(db, """
+        select contact_key, scope, channel, reason, suppressed_since
+        from consent.suppression_list
+        where contact_key in (?, ?, ?)
+        order by suppressed_since
+    """, [key("rosa.lind@acme.example"), key("sven.berg@hooli.example"), key("tomas.ruiz@globex.example")])
+    assert rows == [
+        (key("rosa.lind@acme.example"), "channel", "email", "channel_opt_out", ts("2026-03-21 08:00:00")),
+        (key("tomas.ruiz@globex.example"), "channel", "email", "channel_opt_out", ts("2026-03-23 08:00:00")),
     ]

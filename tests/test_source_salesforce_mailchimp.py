@@ -111,7 +111,7 @@ EXPECTED_EVENTS: dict[tuple, tuple] = {
         "2026-11-18 09:00:00", "sales_rep", "Call center"),
     # MailingAddress + Events, Seen: not_given on postal
     (P20, 4, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "not_given",
-        "2026-11-18 10:00:00", "import", "Trade show"),
+        "2026-11-18 10:00:00", None, "Trade show"),
     (P20, 9, 1): event(BOB, f"{CPT8}/{CONTACT_B}", "purpose", "email", "partner_offers", "not_given",
         "2026-11-18 14:00:00", "web_form", "Website footer"),
     (P20, 11, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
@@ -132,7 +132,7 @@ EXPECTED_EVENTS: dict[tuple, tuple] = {
         "2026-11-23 12:00:00", "email_link", "Preference center"),
     # status edited without a new CaptureDate: dated LastModifiedDate
     (P24, 5, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "opt_in",
-        "2026-11-23 13:00:00", "import", "Trade show"),
+        "2026-11-23 13:00:00", None, "Trade show"),
     # EffectiveTo set on an opt-in: the grant ends at EffectiveTo
     (P26, 2, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "not_given",
         "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),

@@ -1,5 +1,10 @@
 {#- Every country a source has given for a contact. Sources that give country outside events
-    (CRM contact records) add a CTE here. -#}
+    (CRM contact records) add a CTE here.
+    Point in time: every record counts only from its own timestamp. Countries on events come
+    from accepted events (occurred before the end of the run date); a HubSpot contact, Marketo
+    lead or Salesforce contact record counts only when its own update time is before the end of
+    the run date, so a record dated later (even one inside an earlier landing folder) never
+    changes a past jurisdiction, and a rerun for an earlier as_of gives the same answer. -#}
 with
 
 events as (
@@ -89,6 +94,7 @@ from_hubspot_contacts as (
     left join hubspot_marketo_country_names
         on lower(trim(hubspot_marketo_country_names.country_name)) = lower(trim(hubspot_contacts.country_raw))
     where hubspot_contacts.parse_error is null
+        and hubspot_contacts.updated_at < {{ as_of_instant() }}
         and coalesce(hubspot_marketo_country_names.country_code, hubspot_contacts.country_code) is not null
     group by all
 
@@ -107,6 +113,7 @@ from_marketo_leads as (
     left join hubspot_marketo_country_names
         on lower(trim(hubspot_marketo_country_names.country_name)) = lower(trim(marketo_leads.country_raw))
     where not marketo_leads.is_header and marketo_leads.parse_error is null
+        and marketo_leads.updated_at < {{ as_of_instant() }}
         and coalesce(hubspot_marketo_country_names.country_code, marketo_leads.country_code) is not null
     group by all
 
@@ -130,6 +137,7 @@ from_salesforce_contacts as (
         max(last_modified_at) as observed_at
     from salesforce_contacts
     where country_code is not null
+        and last_modified_at < {{ as_of_instant() }}
         and not exists (
             select 1 from from_events
             where from_events.contact_key = salesforce_contacts.contact_key

@@ -151,7 +151,8 @@ subscription_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash
+        cast(null as {{ dbt.type_string() }}) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from subscriptions_checked
     where subscription_error is null
 
@@ -206,7 +207,8 @@ wide_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash
+        cast(null as {{ dbt.type_string() }}) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from wide_checked
     where wide_error is null
 
@@ -276,7 +278,8 @@ delivery_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash
+        cast(null as {{ dbt.type_string() }}) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from email_events_classified
     where mapped_outcome = 'event'
 

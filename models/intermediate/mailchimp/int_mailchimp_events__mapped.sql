@@ -13,7 +13,8 @@
       source_scope_map ('marketing_permission'; unmapped → 'unmapped_scope'). First time a
       permission is seen: enabled → opt_in, not enabled → not_given; afterwards a change of enabled
       is opt_in / opt_out (preference_center). A malformed element is rejected on its own.
-    - capture_method from the member's `source` (forms → web_form, API → api, else import);
+    - capture_method from the member's `source` (forms → web_form, API → api, else import; no
+      source → null, unknown proof is never guessed);
       unsubscribed → email_link, cleaned → system. capture_point is `source`; unsubscribe_reason
       is free text the person may have typed and is not carried (minimal PII).
     - ip_signup / ip_opt are only carried hashed, on grants and pending events. -#}
@@ -66,6 +67,8 @@ versions_with_method as (
     select
         *,
         case
+            -- no source: how the consent was captured is unknown (no proof), never an import
+            when signup_source is null then null
             when signup_source ilike '%form%' or signup_source ilike '%landing page%' then 'web_form'
             when signup_source ilike 'api%' or signup_source ilike '%integration%' then 'api'
             else 'import'
@@ -133,7 +136,8 @@ status_events as (
         country_code,
         cast(null as timestamp) as expires_at,
         case when status_action in ('opt_in', 'pending') then coalesce(ip_opt_hash, ip_signup_hash) end
-            as ip_hash
+            as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from status_changes
     where status_action = 'undeliverable' or is_list_mapped
 
@@ -223,7 +227,8 @@ permission_events as (
             as double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end as ip_hash
+        case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from permission_actions
     where permission_action is not null and is_permission_mapped
 

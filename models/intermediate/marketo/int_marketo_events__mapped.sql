@@ -6,13 +6,18 @@
       Marketing Suspended true global opt-out, true→false lifts it; Email Invalid true
       undeliverable; Do Not Call true channel opt-out (phone), true→false lifts it; any other
       attribute, or no change, is ignored;
-    - any other activity type, the CSV header and lead records (identity, country) are ignored.
+    - any other activity type and the CSV header are ignored.
+    - lead snapshots (int_marketo_leads__changes): the first observation or a change of
+      `unsubscribed` or `marketingSuspended` (per lead and address) is an event at updatedAt: true → channel opt-out (email) / global opt-out, true → false lifts
+      Marketo's own opt-out (element 1 / 2); a lead line without such a change is an identity
+      record (country, address), ignored.
     A lift is an opt_in for the channel (or global) that grants no purpose by itself.
     The lead's email comes from the leads extract. Marketo's unsubscribe is durable per address,
     so an activity belongs to the address the lead had when it happened: the latest lead record
     updated at or before the activity (when the extracts only hold later versions, the earliest
-    of those). An activity with consent meaning whose lead is in no extract is rejected
-    (unknown_lead): fail closed, never lost. -#}
+    of those); a lead record dated after the run date is not used (point in time). An activity
+    with consent meaning whose lead is in no usable extract is rejected (unknown_lead): fail
+    closed, never lost. -#}
 with
 
 activities as (
@@ -24,6 +29,12 @@ activities as (
 leads as (
 
     select * from {{ ref('stg_marketo__leads') }}
+
+),
+
+lead_changes as (
+
+    select * from {{ ref('int_marketo_leads__changes') }}
 
 ),
 
@@ -43,20 +54,77 @@ csv_headers as (
 
 ),
 
+lead_flag_actions as (
+
+    select
+        *,
+        case
+            when flag_value and not coalesce(previous_flag_value, false) then 'opt_out'
+            when not flag_value and previous_flag_value then 'opt_in'
+        end as flag_action
+    from lead_changes
+
+),
+
+lead_flag_events as (
+
+    select
+        source_system,
+        file_name,
+        line_number,
+        case flag_name when 'unsubscribed' then 1 else 2 end as element_index,
+        raw_text,
+        loaded_at,
+        'event' as outcome,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        email,
+        contact_key,
+        -- the lead's flag for this address (a history is per lead and address)
+        concat_ws(':', 'lead', cast(lead_id as {{ dbt.type_string() }}), flag_name, contact_key)
+            as source_record_id,
+        case flag_name when 'unsubscribed' then 'channel' else 'global' end as scope,
+        case flag_name when 'unsubscribed' then 'email' end as channel,
+        cast(null as {{ dbt.type_string() }}) as purpose,
+        flag_action as action,
+        'not_applicable' as lawful_basis,
+        updated_at as occurred_at,
+        'system' as capture_method,
+        'Lead.' || flag_name as capture_point,
+        cast(null as {{ dbt.type_string() }}) as policy_version,
+        cast(null as boolean) as was_prechecked,
+        cast(null as timestamp) as double_opt_in_at,
+        cast(null as {{ dbt.type_string() }}) as country_code,
+        cast(null as timestamp) as expires_at,
+        cast(null as {{ dbt.type_string() }}) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
+    from lead_flag_actions
+    where flag_action is not null
+
+),
+
 identity_records as (
 
-    -- a lead record carries identity and country (int_contact_countries__unioned), no consent
+    -- a lead record without a consent change carries identity and country only
+    -- (int_contact_countries__unioned)
     select {{ line_outcome('ignored', "'identity_record'") }}
     from leads
     where not is_header and parse_error is null
+        and not exists (
+            select 1 from lead_flag_events
+            where lead_flag_events.file_name = leads.file_name
+                and lead_flag_events.line_number = leads.line_number
+        )
 
 ),
 
 known_leads as (
 
+    -- point in time: a lead record counts only from its own updatedAt, so a record dated after
+    -- the run date (in whatever folder it landed) never decides whose address an activity was
     select lead_id, email, contact_key, updated_at, file_name, line_number
     from leads
     where not is_header and parse_error is null
+        and updated_at < {{ as_of_instant() }}
 
 ),
 
@@ -229,7 +297,8 @@ activity_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        ip_hash
+        ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from activities_with_lead
     where contact_key is not null
 
@@ -250,6 +319,8 @@ final as (
     select * from unknown_leads
     union all
     select * from activity_events
+    union all
+    select * from lead_flag_events
 
 )
 

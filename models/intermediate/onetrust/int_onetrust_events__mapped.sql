@@ -212,7 +212,8 @@ purpose_events as (
         case when is_double_opt_in then interaction_at end as double_opt_in_at,
         country_code,
         expiry_at as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from elements_mapped
     where element_error is null and not is_no_change
 

@@ -1,3 +1,20 @@
+{#- Privacy requests → canonical events. A privacy request is never dropped: a request that names a
+    valid address is honoured whatever else about it is broken, and flagged for review.
+    - type: erasure → erasure (terminal), do_not_sell → sale_opt_out, objection (GDPR Art. 21) →
+      global opt_out; access has no consent effect (ignored). A missing or unknown type cannot be
+      an erasure (erasure is permanent and removes the plain email), and it may be an objection:
+      fail closed, it is honoured as a global opt_out and flagged (missing_request_type /
+      unknown_request_type).
+    - when: received_at, unless it is missing, impossible (does not parse), before 2000, or after
+      the end of its file's extract date (a file cannot hold a request received after it was
+      extracted); then the latest instant the request can have happened: the last microsecond
+      of its file's extract date (flagged missing_timestamp / invalid_timestamp /
+      received_before_2000 / received_after_extract).
+    - id: request_id, else 'line:' + SHA-256 of the raw line, so a re-delivered copy is still a
+      duplicate (flagged missing_request_id).
+    review_reason lists every defect, comma-separated. Only a request without a usable address
+    (not a JSON object, no email, not an email) is rejected: request_without_address, counted in
+    the run report. -#}
 with
 
 requests as (
@@ -6,19 +23,65 @@ requests as (
 
 ),
 
-rejected_lines as (
+checked as (
 
-    select {{ line_outcome('rejected', 'parse_error') }}
+    select
+        *,
+        coalesce(is_json_object, false) and email is not null and {{ is_valid_email('email') }}
+            as has_address,
+        request_type in ('erasure', 'do_not_sell', 'objection', 'access') as is_known_type,
+        -- the last instant of the extract day: the latest a request in this file can have happened
+        {{ dbt.dateadd('microsecond', -1, dbt.dateadd('day', 1, 'cast(extract_date as timestamp)')) }}
+            as latest_possible_at
     from requests
-    where parse_error is not null
+
+),
+
+timed as (
+
+    select
+        *,
+        case
+            when received_at_raw is null then 'missing_timestamp'
+            when received_at is null then 'invalid_timestamp'
+            when received_at < cast('2000-01-01' as timestamp) then 'received_before_2000'
+            when received_at > latest_possible_at then 'received_after_extract'
+        end as timestamp_defect
+    from checked
+
+),
+
+reviewed as (
+
+    select
+        *,
+        nullif(concat_ws(
+            ',',
+            case when request_id is null then 'missing_request_id' end,
+            timestamp_defect,
+            case
+                when request_type is null then 'missing_request_type'
+                when not is_known_type then 'unknown_request_type'
+            end
+        ), '') as review_reason_text
+    from timed
+
+),
+
+unaddressable as (
+
+    -- no usable address: nobody to honour it for; counted loudly in the run report
+    select {{ line_outcome('rejected', "'request_without_address'") }}
+    from reviewed
+    where not has_address
 
 ),
 
 no_consent_effect as (
 
     select {{ line_outcome('ignored', "'no_consent_effect'") }}
-    from requests
-    where parse_error is null and request_type = 'access'
+    from reviewed
+    where has_address and request_type = 'access'
 
 ),
 
@@ -32,37 +95,39 @@ request_events as (
         raw_text,
         loaded_at,
         'event' as outcome,
-        cast(null as varchar) as reason,
+        cast(null as {{ dbt.type_string() }}) as reason,
         email,
         contact_key,
-        request_id as source_record_id,
+        coalesce(request_id, 'line:' || {{ sha256_hex('raw_text') }}) as source_record_id,
         'global' as scope,
-        cast(null as varchar) as channel,
-        cast(null as varchar) as purpose,
-        case request_type
-            when 'erasure' then 'erasure'
-            when 'do_not_sell' then 'sale_opt_out'
-            -- GDPR Art. 21 objection to direct marketing: stop all marketing
-            when 'objection' then 'opt_out'
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as purpose,
+        case
+            when request_type = 'erasure' then 'erasure'
+            when request_type = 'do_not_sell' then 'sale_opt_out'
+            -- GDPR Art. 21 objection to direct marketing, or a type we cannot read: stop all marketing
+            else 'opt_out'
         end as action,
         'not_applicable' as lawful_basis,
-        received_at as occurred_at,
+        case when timestamp_defect is null then received_at else latest_possible_at end as occurred_at,
         'api' as capture_method,
-        'privacy_request:' || request_type as capture_point,
-        cast(null as varchar) as policy_version,
-        false as was_prechecked,
+        'privacy_request:' || case when is_known_type then request_type else 'unknown_type' end
+            as capture_point,
+        cast(null as {{ dbt.type_string() }}) as policy_version,
+        cast(null as boolean) as was_prechecked,
         cast(null as timestamp) as double_opt_in_at,
-        cast(null as varchar) as country_code,
+        cast(null as {{ dbt.type_string() }}) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash
-    from requests
-    where parse_error is null and request_type <> 'access'
+        cast(null as {{ dbt.type_string() }}) as ip_hash,
+        review_reason_text as review_reason
+    from reviewed
+    where has_address and request_type is distinct from 'access'
 
 ),
 
 final as (
 
-    select * from rejected_lines
+    select * from unaddressable
     union all
     select * from no_consent_effect
     union all

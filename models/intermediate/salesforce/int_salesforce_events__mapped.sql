@@ -20,7 +20,14 @@
       opt-in re-issues the grant at that instant (double_opt_in); EffectiveTo set or moved earlier
       on an opt-in ends the grant at EffectiveTo ('not_given', system: like an expiry; a future
       date is rejected as occurred_after_as_of until it has passed); an extension changes nothing.
-      EffectiveTo is expires_at of the events, EffectiveFrom is not used.
+      EffectiveTo is expires_at of the events, EffectiveFrom is not used. CaptureContactPointType
+      Web / Email / Phone gives capture_method web_form / email_link / sales_rep; missing or any
+      other value leaves it null (no proof of capture, never a guessed import).
+
+    Point in time: a Contact or ContactPointTypeConsent version whose LastModifiedDate is after
+    the run date changes nothing yet, even when the event it carries is dated earlier (a bounce
+    date, a CaptureDate): it is rejected 'recorded_after_as_of' for that run (a later run reads it).
+    Individual events are dated LastModifiedDate, so the run-date check downstream covers them.
 
     element_index: 1-3 are the rules above; an event fanned out to several addresses of one
     Individual gets 10 × (address number - 1) + rule. -#}
@@ -185,9 +192,21 @@ contact_events as (
         cast(null as timestamp) as double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from contact_changes
     where change_action is not null
+        and last_modified_at < {{ as_of_instant() }}
+
+),
+
+contacts_recorded_later as (
+
+    -- point in time: the version itself is dated after the run date (its bounce date may be earlier)
+    select {{ line_outcome('rejected', "'recorded_after_as_of'", 'rule_number') }}
+    from contact_changes
+    where change_action is not null
+        and last_modified_at >= {{ as_of_instant() }}
 
 ),
 
@@ -198,9 +217,10 @@ contacts_without_change as (
     ) }}
     from contact_versions
     where not exists (
-        select 1 from contact_events
-        where contact_events.file_name = contact_versions.file_name
-            and contact_events.line_number = contact_versions.line_number
+        select 1 from contact_changes
+        where contact_changes.file_name = contact_versions.file_name
+            and contact_changes.line_number = contact_versions.line_number
+            and contact_changes.change_action is not null
     )
 
 ),
@@ -268,7 +288,8 @@ individual_events as (
         cast(null as timestamp) as double_opt_in_at,
         cast(null as varchar) as country_code,
         cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from individual_actions
     inner join individual_emails on individual_emails.individual_id = individual_actions.individual_id
 
@@ -345,11 +366,12 @@ consent_actions as (
             when 'double_opt_in' then 'double_opt_in'
             when 'grant_ended' then 'system'
             else
+                -- a missing or unknown CaptureContactPointType is no proof of how consent was
+                -- captured: null (incomplete proof in opt-in regimes), never a guessed import
                 case lower(consent_changes.capture_contact_point_type)
                     when 'web' then 'web_form'
                     when 'email' then 'email_link'
                     when 'phone' then 'sales_rep'
-                    else 'import'
                 end
         end as capture_method,
         case
@@ -393,10 +415,12 @@ consent_events as (
             as double_opt_in_at,
         cast(null as varchar) as country_code,
         consent_actions.effective_to as expires_at,
-        cast(null as varchar) as ip_hash
+        cast(null as varchar) as ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from consent_actions
     inner join individual_emails on individual_emails.individual_id = consent_actions.party_id
     where consent_actions.mapping_error is null
+        and consent_actions.last_modified_at < {{ as_of_instant() }}
 
 ),
 
@@ -408,9 +432,18 @@ consent_rejections as (
 
     union all
 
+    -- point in time: the version itself is dated after the run date (its CaptureDate may be earlier)
+    select {{ line_outcome('rejected', "'recorded_after_as_of'", '1') }}
+    from consent_actions
+    where mapping_error is null
+        and last_modified_at >= {{ as_of_instant() }}
+
+    union all
+
     select {{ line_outcome('rejected', "'unknown_individual'", '1') }}
     from consent_actions
     where mapping_error is null
+        and last_modified_at < {{ as_of_instant() }}
         and not exists (
             select 1 from individual_emails
             where individual_emails.individual_id = consent_actions.party_id
@@ -437,6 +470,8 @@ final as (
     select * from deleted_records
     union all
     select * from contact_events
+    union all
+    select * from contacts_recorded_later
     union all
     select * from contacts_without_change
     union all

@@ -10,8 +10,11 @@ with
 
 contacts as (
 
+    -- point in time: a contact record counts only from its own LastModifiedDate, so one dated
+    -- after the run date (in whatever folder it landed) neither links nor renumbers addresses
     select * from {{ ref('stg_salesforce__contacts') }}
     where not is_header and parse_error is null
+        and last_modified_at < {{ as_of_instant() }}
 
 ),
 

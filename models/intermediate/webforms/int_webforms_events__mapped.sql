@@ -1,3 +1,9 @@
+{#- Web form submissions → outcomes: one purpose event per consent element, a global opt_out for
+    unsubscribe_all and a global sale_opt_out (gpc_signal) for a GPC header; bad lines and elements
+    are rejected with a reason, a signup without choices is ignored.
+    Proof is carried as the form gave it, never invented (unknown is never "no"): a missing
+    `prechecked` leaves was_prechecked null, which an opt-in regime treats as incomplete proof; a
+    missing policy_version or double opt-in time stays null. Opt-outs have no box: null. -#}
 with
 
 submissions as (
@@ -112,11 +118,13 @@ purpose_events as (
         case when kind = 'preference_update' then 'preference_center' else 'web_form' end as capture_method,
         coalesce(form_id, page_url) as capture_point,
         policy_version,
-        coalesce(prechecked, false) as was_prechecked,
+        -- unknown is never "no": without a prechecked field the pre-check state stays unknown
+        prechecked as was_prechecked,
         double_opt_in_at,
         country_code,
         cast(null as timestamp) as expires_at,
-        ip_hash
+        ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from elements_mapped
     where element_error is null
 
@@ -131,8 +139,9 @@ global_opt_outs as (
         cast(null as varchar) as channel, cast(null as varchar) as purpose,
         'opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
         'preference_center' as capture_method, coalesce(form_id, page_url) as capture_point,
-        policy_version, false as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash
+        policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
+        country_code, cast(null as timestamp) as expires_at, ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from valid
     where kind = 'unsubscribe_all'
 
@@ -148,8 +157,9 @@ gpc_signals as (
         cast(null as varchar) as channel, cast(null as varchar) as purpose,
         'sale_opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
         'gpc_signal' as capture_method, coalesce(form_id, page_url) as capture_point,
-        policy_version, false as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash
+        policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
+        country_code, cast(null as timestamp) as expires_at, ip_hash,
+        cast(null as {{ dbt.type_string() }}) as review_reason
     from valid
     where gpc
 
