@@ -195,30 +195,38 @@ MARKER = "publication.json"
 
 
 def _publication(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """The latest publication recorded in the published file (number, as_of), if it has history."""
+    """The latest publication recorded in the published file, the dates it published, and its
+    lineage (when its first publish happened: the same for every later file of this warehouse,
+    wherever it is moved or copied), if it has history."""
     try:
-        row = con.execute("select publication_number, cast(as_of as varchar) from audit.publications "
+        row = con.execute("select publication_number from audit.publications "
                           "where kind <> 'backfill' order by publication_number desc limit 1").fetchone()
-        dates = {str(r[0]) for r in con.execute("select distinct as_of from audit.publications").fetchall()}
+        dates = {str(r[0]) for r in con.execute(
+            "select distinct as_of from audit.publications where kind <> 'backfill'").fetchall()}
+        lineage = con.execute("select cast(min(published_at) as varchar) from audit.publications").fetchone()[0]
     except duckdb.Error:
-        return {"number": None, "dates": None}
-    return {"number": row[0] if row else None, "as_of": row[1] if row else None, "dates": dates}
+        return {"number": None, "dates": None, "lineage": None}
+    return {"number": row[0] if row else None, "dates": dates, "lineage": lineage}
 
 
-def _belongs(folder: Path, warehouse: Path, dates: set[str] | None) -> bool:
-    """An exports folder is this warehouse's when its marker names it; a folder written before
-    markers existed counts only for a date this warehouse published."""
+def _belongs(folder: Path, warehouse: Path, publication: dict[str, object]) -> bool:
+    """An exports folder is this warehouse's when its marker names the same lineage (or, without
+    one, the same file); a folder written before markers existed counts for a date it published."""
     marker = folder / MARKER
     if marker.is_file():
         try:
-            return json.loads(marker.read_text(encoding="utf-8")).get("warehouse") == str(warehouse)
+            written_by = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
+        if written_by.get("lineage") and publication.get("lineage"):
+            return written_by["lineage"] == publication["lineage"]
+        return written_by.get("warehouse") == str(warehouse)
+    dates = publication.get("dates")
     return dates is None or folder.name in dates
 
 
 def previous_full(exports_root: Path, as_of: str, spec: ImportFile, warehouse: Path | None = None,
-                  dates: set[str] | None = None) -> Path | None:
+                  publication: dict[str, object] | None = None) -> Path | None:
     """The full file for this import of the previous publish of the same warehouse: the most
     recent earlier date whose folder belongs to it (any earlier date when no warehouse is given)."""
     if not exports_root.is_dir():
@@ -229,7 +237,8 @@ def previous_full(exports_root: Path, as_of: str, spec: ImportFile, warehouse: P
         reverse=True,
     )
     for name in earlier:
-        if warehouse is not None and not _belongs(exports_root / name, Path(warehouse).resolve(), dates):
+        if warehouse is not None and not _belongs(exports_root / name, Path(warehouse).resolve(),
+                                                  publication or {}):
             continue
         candidate = exports_root / name / spec.tool / f"{spec.prefix}_full.csv"
         if candidate.is_file():
@@ -265,7 +274,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                 where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
                 """
             )
-            previous = previous_full(exports_root, as_of, spec, warehouse, publication["dates"])
+            previous = previous_full(exports_root, as_of, spec, warehouse, publication)
             con.execute("create or replace temp table previous (email varchar)")
             if previous is not None:
                 try:
@@ -352,7 +361,8 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
     _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
     _write_text(run_dir / "suppression_sync_summary.json", json.dumps(totals, indent=2, default=str) + "\n")
     _write_text(run_dir / MARKER, json.dumps(
-        {"warehouse": str(warehouse), "as_of": as_of, "publication": publication["number"]}, indent=2) + "\n")
+        {"warehouse": str(warehouse), "lineage": publication["lineage"], "as_of": as_of,
+         "publication": publication["number"]}, indent=2) + "\n")
     _write_text(run_dir / "README.md", IMPORT_GUIDE)
     log.info(summary)
     return written
