@@ -172,8 +172,9 @@ def published_like(path: Path, suppressions: list[tuple[str, str, str | None, st
     """A minimal published file with the given suppressions (email, scope, channel, reason)."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema consent; create schema audit")
-        for table in ("consent_events", "consent_history", "marketable_audience"):
+        for table in ("consent_events", "consent_history"):
             con.execute(f"create table consent.{table} (contact_key varchar)")
+        con.execute("create table consent.marketable_audience (contact_key varchar, email varchar, channel varchar)")
         for table in ("rejected_records", "load_reconciliation", "sends_without_consent", "withdrawal_sla"):
             con.execute(f"create table audit.{table} (contact_key varchar)")
         con.execute("create table consent.consent_status (contact_key varchar, as_of date)")
