@@ -8,7 +8,7 @@ from orchestration.dbt_assets import consent_ledger_dbt
 from orchestration.locking import warehouse_lock
 from orchestration.partitions import DAILY
 from orchestration.publish import publish
-from orchestration.report import RunReport, load_counts, suppression_changes
+from orchestration.report import RunReport, load_counts
 from orchestration.resources import export_environment
 
 PUBLISHED_TABLE_KEYS = sorted(
@@ -23,26 +23,25 @@ PUBLISHED_WAREHOUSE = AssetKey(["warehouse", "published"])
     deps=PUBLISHED_TABLE_KEYS,
     partitions_def=DAILY,
     pool="consent_ledger_warehouse",
-    description="warehouse/consent.duckdb: the consent.* and audit.* tables analysts read, "
-    "swapped in atomically after every blocking check passed.",
+    description="warehouse/ledger.duckdb: the consent.* and audit.* tables analysts read, swapped in "
+    "atomically after every blocking check passed; a backfill (an earlier date than the latest "
+    "publish) is published as warehouse/ledger_as_of_<date>.duckdb instead and never replaces it.",
 )
 def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     export_environment()
     published, working = paths.published_db(), paths.working_db()
     with warehouse_lock(published):
-        # what this run changes, measured against the file it is about to replace
-        added, lifted = suppression_changes(published, working)
-        publication = publish(working, published)
-    counts = load_counts(published)
-    report = RunReport(as_of=context.partition_key, published=True, warehouse=str(published),
-                       counts=counts, suppressions_added=added, suppressions_lifted=lifted,
+        publication = publish(working, published, context.partition_key)
+    counts = load_counts(publication.path)
+    report = RunReport(as_of=context.partition_key, published=True, warehouse=str(publication.path),
+                       counts=counts, publication_kind=publication.kind,
                        data_docs=str(paths.reports_dir() / context.partition_key / "data_docs" / "index.html"))
     report_path = report.write(paths.reports_dir())
-    context.log.info(f"published {published} ({len(publication.tables)} tables)")
+    context.log.info(f"published {publication.path} ({publication.kind}, {len(publication.tables)} tables)")
     return MaterializeResult(metadata={
-        "path": MetadataValue.path(str(published)),
+        "path": MetadataValue.path(str(publication.path)),
+        "kind": publication.kind,
+        "publication_number": publication.number,
         "tables": MetadataValue.json(publication.tables),
-        "suppressions_added": added,
-        "suppressions_lifted": lifted,
         "run_report": MetadataValue.path(str(report_path)),
     })

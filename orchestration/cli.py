@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = subparsers.add_parser("run", help="the nightly job: build, check, publish")
     run.add_argument("--landing", type=Path, default=None, help="default: $CONSENT_LEDGER_LANDING or data/landing")
     run.add_argument("--warehouse", type=Path, default=None,
-                     help="published file; default: $CONSENT_LEDGER_WAREHOUSE or warehouse/consent.duckdb")
+                     help="published file; default: $CONSENT_LEDGER_WAREHOUSE or warehouse/ledger.duckdb "
+                     "(a run for an earlier date than the latest publish writes ledger_as_of_<date>.duckdb beside it)")
     run.add_argument("--as-of", type=_date, default=None, help="run date (default: today, UTC)")
     run.add_argument("--full-refresh", action="store_true", help="re-read every landed file")
     run.set_defaults(func=cmd_run)

@@ -1,11 +1,22 @@
-"""Where things live. Defaults suit a clone; environment variables override them."""
+"""Where things live. Defaults suit a clone; environment variables override them.
+
+Every output follows the warehouse it comes from: exports and reports default to folders beside
+the published file, so a second warehouse (a test run, another landing) never writes over the
+first one's files.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "ledger.duckdb"
+# the name used until the file was renamed so that it differs from its schemas (consent, audit)
+LEGACY_WAREHOUSE = REPO_ROOT / "warehouse" / "consent.duckdb"
+
+log = logging.getLogger(__name__)
 
 
 def landing_dir() -> Path:
@@ -14,9 +25,25 @@ def landing_dir() -> Path:
 
 
 def published_db() -> Path:
-    """The published warehouse analysts open read-only: CONSENT_LEDGER_WAREHOUSE."""
-    default = REPO_ROOT / "warehouse" / "consent.duckdb"
-    return Path(os.environ.get("CONSENT_LEDGER_WAREHOUSE", default)).resolve()
+    """The published warehouse analysts open read-only: CONSENT_LEDGER_WAREHOUSE, else
+    warehouse/ledger.duckdb (a warehouse still at the old default name is moved there)."""
+    if "CONSENT_LEDGER_WAREHOUSE" in os.environ:
+        return Path(os.environ["CONSENT_LEDGER_WAREHOUSE"]).resolve()
+    adopt_legacy_warehouse()
+    return DEFAULT_WAREHOUSE
+
+
+def adopt_legacy_warehouse(legacy: Path = LEGACY_WAREHOUSE, current: Path = DEFAULT_WAREHOUSE) -> bool:
+    """Move a warehouse published under the old default name (and its working database, so the
+    next run stays incremental) to the new one. A rename: readers holding the old file keep it."""
+    if not legacy.is_file() or current.exists():
+        return False
+    os.replace(legacy, current)
+    old_work, new_work = working_db(legacy), working_db(current)
+    if old_work.is_file() and not new_work.exists():
+        os.replace(old_work, new_work)
+    log.warning("moved the published warehouse %s to %s", legacy, current)
+    return True
 
 
 def working_db(published: Path | None = None) -> Path:
@@ -25,9 +52,15 @@ def working_db(published: Path | None = None) -> Path:
     return published.parent / "work" / f"{published.stem}_work.duckdb"
 
 
-def exports_dir() -> Path:
-    return Path(os.environ.get("CONSENT_LEDGER_EXPORTS", REPO_ROOT / "exports")).resolve()
+def exports_dir(published: Path | None = None) -> Path:
+    """Tool files and outboxes: CONSENT_LEDGER_EXPORTS, else `exports/` beside the warehouse."""
+    if "CONSENT_LEDGER_EXPORTS" in os.environ:
+        return Path(os.environ["CONSENT_LEDGER_EXPORTS"]).resolve()
+    return (published or published_db()).parent / "exports"
 
 
-def reports_dir() -> Path:
-    return Path(os.environ.get("CONSENT_LEDGER_REPORTS", REPO_ROOT / "reports")).resolve()
+def reports_dir(published: Path | None = None) -> Path:
+    """Run reports and Data Docs: CONSENT_LEDGER_REPORTS, else `reports/` beside the warehouse."""
+    if "CONSENT_LEDGER_REPORTS" in os.environ:
+        return Path(os.environ["CONSENT_LEDGER_REPORTS"]).resolve()
+    return (published or published_db()).parent / "reports"

@@ -12,7 +12,11 @@ import duckdb
 
 from orchestration.warehouse import connect_published
 
-SUPPRESSION_KEY = "contact_key, evidence_event_id, scope, channel, purpose, reason"
+KIND_TEXT = {
+    "nightly": "the latest warehouse (replaced)",
+    "rerun": "the latest warehouse (rerun of the same date, replaced)",
+    "backfill": "a dated snapshot (backfill); the latest warehouse was not replaced",
+}
 
 
 @dataclass
@@ -26,6 +30,15 @@ class RunReport:
     suppressions_lifted: int | None = None
     blocked_by: list[str] = field(default_factory=list)
     data_docs: str | None = None
+    publication_kind: str | None = None
+    sync: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # added/lifted are the sync step's numbers (the addresses in *_added.csv / *_lifted.csv,
+        # against the previous publish of the same warehouse), so every place shows the same
+        if self.sync:
+            self.suppressions_added = self.sync.get("addresses_added")
+            self.suppressions_lifted = self.sync.get("addresses_lifted")
 
     def write(self, reports_root: Path) -> Path:
         folder = reports_root / self.as_of
@@ -40,14 +53,22 @@ class RunReport:
         outcome = "published" if self.published else "NOT published (previous state kept)"
         lines = [f"# Consent Ledger run report, as of {self.as_of}", "", f"Outcome: **{outcome}**",
                  f"Warehouse: `{self.warehouse}`", ""]
+        if self.published and self.publication_kind:
+            lines[-1:-1] = [f"Published as: {KIND_TEXT.get(self.publication_kind, self.publication_kind)}"]
         if self.blocked_by:
             lines += ["## Blocked by", *[f"- {b}" for b in self.blocked_by], ""]
         lines += self._needs_review()
         lines += ["## Counts", "| what | count |", "| --- | ---: |"]
         lines += [f"| {k} | {v} |" for k, v in self.counts.items()]
         if self.suppressions_added is not None:
-            lines += [f"| suppressions added since last publish | {self.suppressions_added} |",
-                      f"| suppressions lifted since last publish | {self.suppressions_lifted} |"]
+            lines += [f"| suppressed addresses added since the previous publish | {self.suppressions_added} |",
+                      f"| suppressed addresses lifted since the previous publish | {self.suppressions_lifted} |"]
+        if self.sync:
+            lines += ["", "## Tool sync (the same numbers as the sync files)",
+                      "| import | full | added | lifted | vs |", "| --- | ---: | ---: | ---: | --- |"]
+            lines += [f"| {name} | {v['full']} | {v['added']} | {v['lifted']} | "
+                      f"{v['compared_with'] or 'nothing earlier'} |"
+                      for name, v in self.sync.get("imports", {}).items()]
         shown, dbt_passed = self._checks_to_show()
         lines += ["", "## Checks", "| check | kind | on | result |", "| --- | --- | --- | --- |"]
         lines += [f"| {c['name']} | {c.get('kind', '')} | {c['asset']} | {'pass' if c['passed'] else 'FAIL'} |"
@@ -83,7 +104,10 @@ class RunReport:
                        for k, v in self.counts.items())
         if self.suppressions_added is not None:
             for label, value in (("added", self.suppressions_added), ("lifted", self.suppressions_lifted)):
-                rows += f"<tr><td>suppressions {label} since last publish</td><td class=n>{value}</td></tr>"
+                rows += (f"<tr><td>suppressed addresses {label} since the previous publish</td>"
+                         f"<td class=n>{value}</td></tr>")
+        kind = (f"<p>Published as: {escape(KIND_TEXT.get(self.publication_kind, self.publication_kind))}</p>"
+                if self.published and self.publication_kind else "")
         checks = ""
         shown, dbt_passed = self._checks_to_show()
         for c in shown:
@@ -101,7 +125,7 @@ class RunReport:
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}}td,th{{padding:.2em .8em;text-align:left}}
 td.n{{text-align:right}}table{{border-collapse:collapse}}tr:nth-child(even){{background:#f3f3f3}}</style>
 </head><body><h1>Consent Ledger run, as of {escape(self.as_of)}</h1>
-<p style="color:{colour}"><b>{outcome}</b></p><p>Warehouse: <code>{escape(self.warehouse)}</code></p>
+<p style="color:{colour}"><b>{outcome}</b></p>{kind}<p>Warehouse: <code>{escape(self.warehouse)}</code></p>
 {"<h2>Blocked by</h2><ul>" + blocked + "</ul>" if blocked else ""}
 <h2>Counts</h2><table>{rows}</table>
 <h2>Checks</h2><table><tr><th>check</th><th>kind</th><th>on</th><th>result</th></tr>{checks}</table>
@@ -145,18 +169,11 @@ def load_counts(database: Path) -> dict[str, Any]:
     return counts
 
 
-def suppression_changes(previous: Path, current: Path) -> tuple[int, int]:
-    """Suppressions in current but not previous (added), and the reverse (lifted)."""
-    with duckdb.connect() as con:
-        con.execute("attach ? as cur (read_only)", [str(current)])
-        if not previous.exists():
-            added = con.execute("select count(*) from cur.consent.suppression_list").fetchone()[0]
-            return int(added), 0
-        con.execute("attach ? as prev (read_only)", [str(previous)])
-        added = con.execute(
-            f"select count(*) from (select {SUPPRESSION_KEY} from cur.consent.suppression_list "
-            f"except select {SUPPRESSION_KEY} from prev.consent.suppression_list)").fetchone()[0]
-        lifted = con.execute(
-            f"select count(*) from (select {SUPPRESSION_KEY} from prev.consent.suppression_list "
-            f"except select {SUPPRESSION_KEY} from cur.consent.suppression_list)").fetchone()[0]
-        return int(added), int(lifted)
+def add_sync_counts(reports_root: Path, as_of: str, sync: dict[str, Any] | None) -> Path | None:
+    """Put the sync step's counts into the run report the publish step wrote for `as_of`."""
+    path = reports_root / as_of / "run_report.json"
+    if sync is None or not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    data.update(sync=sync, suppressions_added=None, suppressions_lifted=None)
+    return RunReport(**data).write(reports_root)

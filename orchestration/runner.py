@@ -33,6 +33,8 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     report: Path | None = None
     data_docs: Path | None = None
+    publication_kind: str | None = None
+    published_path: Path | None = None
 
 
 def _prepare_manifest(as_of: date) -> None:
@@ -172,13 +174,19 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
          if m.asset_key.path == ["warehouse", "published"]),
         {},
     )
+    outcome.publication_kind = _value(publish_meta.get("kind"))
+    outcome.published_path = Path(_value(publish_meta["path"])) if publish_meta.get("path") else None
+    sync = None
+    if published and outcome.publication_kind != "backfill":
+        from orchestration.sync import sync_counts
+
+        sync = sync_counts(paths.exports_dir(), outcome.as_of)
     report_path = RunReport(
-        as_of=outcome.as_of, published=published, warehouse=str(warehouse), counts=outcome.counts,
+        as_of=outcome.as_of, published=published, warehouse=str(outcome.published_path or warehouse),
+        counts=outcome.counts, publication_kind=outcome.publication_kind, sync=sync,
         checks=[{"name": c["name"], "asset": c["asset"], "passed": c["passed"],
                  "kind": "expectations" if "data_docs_page" in c["metadata"] else "dbt test",
                  "page": c["metadata"].get("data_docs_page") or None} for c in checks],
-        suppressions_added=_value(publish_meta.get("suppressions_added")),
-        suppressions_lifted=_value(publish_meta.get("suppressions_lifted")),
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
@@ -208,8 +216,12 @@ def format_summary(outcome: RunOutcome) -> str:
         lines.append(f"  run report      {outcome.report.with_suffix('.html')} (and .md)")
     if outcome.data_docs:
         lines.append(f"  data docs       {outcome.data_docs}")
-    if outcome.published:
-        lines.append(f"  published       {outcome.warehouse}")
+    if outcome.published and outcome.publication_kind == "backfill":
+        lines.append(f"  published       {outcome.published_path} (backfill snapshot; the latest "
+                     f"{outcome.warehouse} was not replaced; no tool files or outbox)")
+    elif outcome.published:
+        lines.append(f"  published       {outcome.warehouse}"
+                     + (f" ({outcome.publication_kind})" if outcome.publication_kind else ""))
         exports = paths.exports_dir() / outcome.as_of
         if exports.exists():
             lines.append(f"  tool exports    {exports}")

@@ -4,8 +4,10 @@ Every nightly publish writes, under `exports/<as_of>/<tool>/`, the addresses eac
 suppress, in the column layout of that tool's own import, as three files per import:
 
 * `<import>_full.csv`: every address that must be suppressed as of the run;
-* `<import>_added.csv`: addresses not in the most recent earlier `exports/<date>/<tool>/<import>_full.csv`
-  (no earlier file: everything is added); import this one each night;
+* `<import>_added.csv`: addresses not in the full file of the previous publish of the same
+  warehouse (the most recent earlier `exports/<date>/` whose `publication.json` names this
+  warehouse; none: everything is added); import this one each night. A rerun of a date compares
+  with the same earlier publish, so its files are the first run's files brought up to date;
 * `<import>_lifted.csv`: addresses in that earlier file that are no longer suppressed, because the
   person opted back in somewhere the warehouse reads. Review before applying (see below).
 
@@ -17,7 +19,8 @@ nor miss a withdrawal):
 * Salesforce "Don't Solicit" (Individual.HasOptedOutSolicit): a global opt-out.
 
 A global opt-out stays a tool-wide flag even when the person later opted in to one purpose: the
-later opt-in is honoured by `consent-ledger export`, which builds segments purpose by purpose.
+later opt-in is honoured by `consent-ledger export`, which builds segments purpose by purpose. So a
+tool-wide flag may be stricter than export (never looser); the summary counts those addresses.
 Purpose-level opt-outs and sale/sharing opt-outs are not tool-wide: they are enforced by
 `consent-ledger export` (never by a tool-wide unsubscribe, which would withdraw the person's other
 consents) and are counted in the summary.
@@ -55,13 +58,19 @@ The import each file is for (IMPORT_GUIDE is also written to `exports/<as_of>/RE
   (Unsubscribed = false) only takes effect for people who re-subscribed; review before applying.
 
 `write_outboxes` writes `exports/<as_of>/outbox/` CSVs for the email tool: withdrawal
-confirmations owed (opt-outs first published by this run, never to erased, undeliverable or
-complaining addresses) and re-consent requests (reconsent_required, never to a suppressed or
-erased contact).
+confirmations owed (each withdrawal event once, never to erased, undeliverable or complaining
+addresses) and re-consent requests (reconsent_required, never to a suppressed or erased contact;
+once per notice until answered or the re-ask interval passes). What they hold is recorded in
+`audit.publication_ledger` by the publish step, so nothing is owed twice; a rerun of a date writes
+its new rows to `<name>.publication-<n>.csv` beside the first run's files, which stay as they were.
+
+A backfill publishes a dated snapshot and writes neither tool files nor outboxes: tools and the
+email tool act on the latest state.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -136,14 +145,18 @@ Import `*_added.csv` into each tool every night (`*_full.csv` rebuilds a tool fr
   Import List (matched on Email Address). If the instance blocks Unsubscribed on import, import to
   a static list and run a smart campaign "Change Data Value: Unsubscribed = true" on it.
 - `marketo/marketo_do_not_call_*.csv` (`Email Address`, `Do Not Call`): the same import.
-- `outbox/withdrawal_confirmations.csv`: email tool, confirm each withdrawal first published by
-  this run (never to erased, undeliverable or complaining addresses).
-- `outbox/reconsent_requests.csv`: email tool, ask for fresh consent under the current notice
-  (never to a suppressed or erased contact).
+- `outbox/withdrawal_confirmations.csv`: email tool, confirm each withdrawal once (never to
+  erased, undeliverable or complaining addresses).
+- `outbox/reconsent_requests.csv`: email tool, ask for fresh consent under the current notice,
+  once per notice until answered or the re-ask interval passes (never to a suppressed or erased
+  contact). A rerun writes only what it adds, as `outbox/<name>.publication-<n>.csv`.
 
 Email flags carry global opt-outs, email opt-outs, complaints and undeliverable addresses; Do Not
 Call carries global and phone opt-outs; "Don't Solicit" carries global opt-outs. Purpose-level and
-sale/sharing opt-outs are enforced by `consent-ledger export`, not by tool-wide flags. Erased
+sale/sharing opt-outs are enforced by `consent-ledger export`, not by tool-wide flags. A person
+who opted out of everything and later opted in to one purpose stays flagged in the tools (a tool
+cannot unsubscribe from all but one purpose) while export allows that purpose: the flag is
+stricter than export, never looser (counted in `suppression_sync_summary.txt`). Erased
 contacts have no email any more: they cannot be synced by address and are only counted in
 `suppression_sync_summary.txt`; delete them in each tool by the erasure procedure.
 """
@@ -178,8 +191,44 @@ def _check_as_of(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
         raise ExportError(f"the warehouse was published for {', '.join(published)}, not {as_of}")
 
 
-def previous_full(exports_root: Path, as_of: str, spec: ImportFile) -> Path | None:
-    """The most recent earlier run's full file for this import, if any."""
+MARKER = "publication.json"
+
+
+def _publication(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The latest publication recorded in the published file, the dates it published, and its
+    lineage (when its first publish happened: the same for every later file of this warehouse,
+    wherever it is moved or copied), if it has history."""
+    try:
+        row = con.execute("select publication_number from audit.publications "
+                          "where kind <> 'backfill' order by publication_number desc limit 1").fetchone()
+        dates = {str(r[0]) for r in con.execute(
+            "select distinct as_of from audit.publications where kind <> 'backfill'").fetchall()}
+        lineage = con.execute("select cast(min(published_at) as varchar) from audit.publications").fetchone()[0]
+    except duckdb.Error:
+        return {"number": None, "dates": None, "lineage": None}
+    return {"number": row[0] if row else None, "dates": dates, "lineage": lineage}
+
+
+def _belongs(folder: Path, warehouse: Path, publication: dict[str, object]) -> bool:
+    """An exports folder is this warehouse's when its marker names the same lineage (or, without
+    one, the same file); a folder written before markers existed counts for a date it published."""
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            written_by = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if written_by.get("lineage") and publication.get("lineage"):
+            return written_by["lineage"] == publication["lineage"]
+        return written_by.get("warehouse") == str(warehouse)
+    dates = publication.get("dates")
+    return dates is None or folder.name in dates
+
+
+def previous_full(exports_root: Path, as_of: str, spec: ImportFile, warehouse: Path | None = None,
+                  publication: dict[str, object] | None = None) -> Path | None:
+    """The full file for this import of the previous publish of the same warehouse: the most
+    recent earlier date whose folder belongs to it (any earlier date when no warehouse is given)."""
     if not exports_root.is_dir():
         return None
     earlier = sorted(
@@ -188,6 +237,9 @@ def previous_full(exports_root: Path, as_of: str, spec: ImportFile) -> Path | No
         reverse=True,
     )
     for name in earlier:
+        if warehouse is not None and not _belongs(exports_root / name, Path(warehouse).resolve(),
+                                                  publication or {}):
+            continue
         candidate = exports_root / name / spec.tool / f"{spec.prefix}_full.csv"
         if candidate.is_file():
             return candidate
@@ -200,8 +252,11 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
     run_dir = exports_root / as_of
     written: dict[str, list[Path]] = {tool: [] for tool in TOOLS}
     counts: list[str] = []
+    totals: dict[str, object] = {"as_of": as_of, "imports": {}}
+    warehouse = Path(warehouse).resolve()
     with open_published(warehouse) as con:
         _check_as_of(con, as_of)
+        publication = _publication(con)
         con.execute(
             """
             create temp table erased as
@@ -219,7 +274,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                 where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
                 """
             )
-            previous = previous_full(exports_root, as_of, spec)
+            previous = previous_full(exports_root, as_of, spec, warehouse, publication)
             con.execute("create or replace temp table previous (email varchar)")
             if previous is not None:
                 try:
@@ -264,28 +319,50 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                 written[spec.tool].append(path)
                 sizes[part] = con.execute(f"select count(*) from ({sql})").fetchone()[0]
             gone_erased = con.execute("select count(*) from previous_erased").fetchone()[0]
+            totals["imports"][spec.prefix] = {
+                **sizes, "now_erased": gone_erased,
+                "compared_with": previous.parent.parent.name if previous else None,
+            }
+            con.execute(f"create or replace temp table added_{spec.prefix} as {files['added']}")
+            con.execute(f"create or replace temp table lifted_{spec.prefix} as {files['lifted']}")
             counts.append(
                 f"{spec.prefix} {sizes['full']} (+{sizes['added']} added, -{sizes['lifted']} lifted"
                 + (f", {gone_erased} now erased" if gone_erased else "")
                 + f"; vs {previous.parent.parent.name if previous else 'nothing earlier'})"
             )
-        erased_count, not_tool_wide = con.execute(
+        erased_count, not_tool_wide, stricter = con.execute(
             f"""
             select
                 (select count(*) from erased),
                 (select count(*) from consent.suppression_list as s
                  where s.email is not null
-                   and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']}))
+                   and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']})),
+                (select count(distinct a.contact_key) from consent.marketable_audience as a
+                 where a.channel = 'email'
+                   and lower(trim(a.email)) in (select email from current_hubspot_opt_out))
             """
         ).fetchone()
+        for part in ("added", "lifted"):
+            union = " union ".join(f"select #1 as email from {part}_{spec.prefix}" for spec in IMPORTS)
+            totals[f"addresses_{part}"] = con.execute(f"select count(distinct email) from ({union})").fetchone()[0]
+    totals.update(erased_contacts=erased_count, not_tool_wide=not_tool_wide, stricter_than_export=stricter,
+                  warehouse=str(warehouse), publication=publication["number"])
     summary = (
-        f"suppression sync {as_of}: " + "; ".join(counts)
+        f"suppression sync {as_of}: {totals['addresses_added']} addresses added, "
+        f"{totals['addresses_lifted']} lifted in all (vs the previous publish of {warehouse.name}); "
+        + "; ".join(counts)
         + f". {erased_count} erased contacts cannot be synced by address (no email is kept): delete them in "
         "each tool by the erasure procedure. "
         f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
-        "`consent-ledger export`, not pushed as tool-wide flags."
+        "`consent-ledger export`, not pushed as tool-wide flags. "
+        f"{stricter} flagged addresses opted in to an email purpose after a broader opt-out: export allows "
+        "that purpose, the tool-wide flag stays (stricter than export, never looser)."
     )
     _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
+    _write_text(run_dir / "suppression_sync_summary.json", json.dumps(totals, indent=2, default=str) + "\n")
+    _write_text(run_dir / MARKER, json.dumps(
+        {"warehouse": str(warehouse), "lineage": publication["lineage"], "as_of": as_of,
+         "publication": publication["number"]}, indent=2) + "\n")
     _write_text(run_dir / "README.md", IMPORT_GUIDE)
     log.info(summary)
     return written
@@ -296,16 +373,36 @@ def sync_summary(exports_root: Path, as_of: str) -> str:
     return (Path(exports_root) / as_of / "suppression_sync_summary.txt").read_text(encoding="utf-8").strip()
 
 
+def sync_counts(exports_root: Path, as_of: str) -> dict[str, object] | None:
+    """The counts `write_suppression_sync` wrote for a run (the run report shows the same numbers)."""
+    path = Path(exports_root) / as_of / "suppression_sync_summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def outbox_name(con: duckdb.DuckDBPyConnection, as_of: str, name: str) -> str:
+    """`<name>.csv` for the first publication of a date; a rerun's own file is
+    `<name>.publication-<n>.csv`, so the first run's outbox is never overwritten."""
+    try:
+        numbers = [r[0] for r in con.execute(
+            "select publication_number from audit.publications where as_of = ? and kind <> 'backfill' "
+            "order by publication_number", [as_of]).fetchall()]
+    except duckdb.Error:
+        numbers = []
+    return f"{name}.csv" if len(numbers) <= 1 else f"{name}.publication-{numbers[-1]}.csv"
+
+
 def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, Path]:
     """Withdrawal confirmations owed and re-consent requests for the email tool, for run `as_of`.
 
     Who is owed what is decided in dbt (consent.withdrawal_confirmations, consent.reconsent_requests
-    and the withdrawal_confirmation_rules seed); this only writes the published outboxes as CSV.
+    and the seeds); what the published outboxes hold is what the publish step recorded as handed
+    over, so this only writes them as CSV.
     """
     outbox = Path(exports_root) / as_of / "outbox"
     with open_published(warehouse) as con:
         _check_as_of(con, as_of)
         return {
-            name: _write_atomic(con, f"select * from consent.{name} order by email", outbox / f"{name}.csv")
+            name: _write_atomic(con, f"select * from consent.{name} order by email",
+                                outbox / outbox_name(con, as_of, name))
             for name in ("withdrawal_confirmations", "reconsent_requests")
         }

@@ -1,8 +1,10 @@
-"""Opening the published warehouse read-only.
+"""Opening a published warehouse read-only.
 
-DuckDB names a database after its file, so `consent.duckdb` opened directly is a catalog called
-`consent` and `consent.suppression_list` becomes ambiguous with the schema `consent`. Attaching it
-under another name and USE-ing it makes the documented names (consent.*, audit.*) work.
+The published file is `ledger.duckdb`, a name that differs from its schemas, so
+`duckdb.connect(path, read_only=True)` resolves `consent.*` and `audit.*` as written. The code
+still attaches every file under one fixed catalog name, so that any file works the same way (a
+dated backfill snapshot, a working database, a `--warehouse` someone named `consent.duckdb`) and
+callers can name the catalog (CATALOG).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ CATALOG = "ledger"
 
 def connect_published(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection where `consent.*` and `audit.*` resolve to the published file, read-only."""
-    if not path.exists():
+    if not Path(path).exists():
         raise FileNotFoundError(f"no published warehouse at {path}: run `consent-ledger run` first")
     con = duckdb.connect()
     con.execute(f"attach ? as {CATALOG} (read_only)", [str(path)])

@@ -41,7 +41,7 @@ def site(tmp_path: Path) -> dict:
     """A landing copy, a published warehouse built from it, and the environment for the CLI."""
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "core" / "landing", landing)
-    warehouse = tmp_path / "warehouse" / "consent.duckdb"
+    warehouse = tmp_path / "warehouse" / "ledger.duckdb"
     env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing), "CONSENT_LEDGER_WAREHOUSE": str(warehouse),
            "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "PYTHONUNBUFFERED": "1"}
     first = cli("run", "--as-of", AS_OF, env=env)

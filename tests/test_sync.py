@@ -11,6 +11,8 @@ erased, olga withdrew from research.
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -28,16 +30,22 @@ EMAIL_FILES = [spec for spec in IMPORTS if spec.kind == "email"]
 
 @pytest.fixture(scope="module")
 def publishes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two published files (named consent.duckdb, as in production), each published from the
-    working database after a nightly build that read the previous publish."""
+    """The published warehouse (ledger.duckdb, as in production) after each of two nightly builds
+    that read the previous publish; each day's folder lands on its day."""
     work = tmp_path_factory.mktemp("sync_dbt")
-    database = work / "work.duckdb"
+    database, landing = work / "work.duckdb", work / "landing"
+    warehouse = work / "warehouse" / "ledger.duckdb"
     published: dict[str, Path] = {}
-    last = None
     for as_of in (FIRST, SECOND):
-        result = dbt_build(LANDING, database, as_of, published=last)
+        for day in sorted(LANDING.glob("*/*")):
+            if day.name <= as_of and not (landing / day.parent.name / day.name).exists():
+                shutil.copytree(day, landing / day.parent.name / day.name)
+        result = dbt_build(landing, database, as_of, published=warehouse if warehouse.exists() else None)
         assert result.returncode == 0, result.stdout[-6000:]
-        last = published[as_of] = publish(database, work / as_of / "consent.duckdb").path
+        publish(database, warehouse)
+        published[as_of] = work / as_of / "ledger.duckdb"
+        published[as_of].parent.mkdir()
+        shutil.copy(warehouse, published[as_of])
     return published
 
 
@@ -98,15 +106,21 @@ def test_second_publish_delta(publishes: dict[str, Path], tmp_path: Path) -> Non
             assert "hana@ops.example" not in path.read_text(encoding="utf-8").lower(), path
 
 
-def test_previous_is_the_most_recent_earlier_run(publishes: dict[str, Path], tmp_path: Path) -> None:
-    for as_of, address in (("2026-11-01", "old@ops.example"), ("2026-11-21", "recent@ops.example"),
-                           ("2026-12-01", "future@ops.example")):
+def test_previous_is_the_most_recent_earlier_run_of_the_same_warehouse(publishes: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    lineage = query(publishes[FIRST], "select cast(min(published_at) as varchar) from audit.publications")[0][0]
+    for as_of, address, written_by in (("2026-11-01", "old@ops.example", lineage),
+                                       ("2026-11-20", "recent@ops.example", lineage),
+                                       ("2026-11-21", "other@ops.example", "another warehouse"),
+                                       ("2026-12-01", "future@ops.example", lineage)):
         folder = tmp_path / as_of / "hubspot"
         folder.mkdir(parents=True)
         (folder / "hubspot_opt_out_full.csv").write_text(f"Email\n{address}\nfemi@ops.example\n")
+        (tmp_path / as_of / "publication.json").write_text(json.dumps({"lineage": written_by}))
     (tmp_path / "not-a-date" / "hubspot").mkdir(parents=True)
     write_suppression_sync(publishes[FIRST], FIRST, tmp_path)
     hubspot = tmp_path / FIRST / "hubspot"
+    # 2026-11-21 belongs to another warehouse writing into the same folder: never a baseline
     assert emails(hubspot / "hubspot_opt_out_added.csv") == ["hana@ops.example"]
     assert emails(hubspot / "hubspot_opt_out_lifted.csv") == ["recent@ops.example"]
     # a tool without an earlier file: everything is added
@@ -145,10 +159,11 @@ def test_outboxes(publishes: dict[str, Path], tmp_path: Path) -> None:
 
     second = write_outboxes(publishes[SECOND], SECOND, tmp_path)
     confirmations = {r[0]: r[2] for r in rows(second["withdrawal_confirmations"])[1:]}
-    # only what this run published first; hana's erasure is new but she has no address
+    # only withdrawals not confirmed before; hana's erasure is new but she has no address
     assert confirmations == {"gia@ops.example": "global_opt_out",
                              "olga@ops.example": "purpose_opt_out:research/email"}
-    assert [r[0] for r in rows(second["reconsent_requests"])[1:]] == ["kim@ops.example"]
+    # kim was asked on the first night and has not answered: not asked again before the interval
+    assert rows(second["reconsent_requests"])[1:] == []
     for path in second.values():
         assert "hana@ops.example" not in path.read_text(encoding="utf-8")
 
@@ -157,8 +172,9 @@ def published_like(path: Path, suppressions: list[tuple[str, str, str | None, st
     """A minimal published file with the given suppressions (email, scope, channel, reason)."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema consent; create schema audit")
-        for table in ("consent_events", "consent_history", "marketable_audience"):
+        for table in ("consent_events", "consent_history"):
             con.execute(f"create table consent.{table} (contact_key varchar)")
+        con.execute("create table consent.marketable_audience (contact_key varchar, email varchar, channel varchar)")
         for table in ("rejected_records", "load_reconciliation", "sends_without_consent", "withdrawal_sla"):
             con.execute(f"create table audit.{table} (contact_key varchar)")
         con.execute("create table consent.consent_status (contact_key varchar, as_of date)")

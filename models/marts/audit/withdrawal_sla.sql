@@ -1,15 +1,11 @@
-{{
-    config(
-        contract={'enforced': true},
-        pre_hook=[{'sql': attach_published(), 'transaction': false}],
-        post_hook=[{'sql': detach_published(), 'transaction': false}],
-    )
-}}
+{{ config(contract={'enforced': true}) }}
 
 {#- Each suppression, its legal deadline, the run date that first published it, and whether that
-    was late. The first publication date is read from the published warehouse itself, so a run
-    that builds a suppression but is blocked does not count as publishing it, and a full refresh
-    keeps the history. -#}
+    was late. The first publication is read from the ledger the publish step keeps
+    (audit.publication_ledger), never re-derived from today's window: a blocked run does not count
+    as publishing, and a full refresh, a rerun or a backfill cannot move the date. A suppression
+    the ledger does not have yet is first published by this run, unless this run is a backfill
+    (a snapshot is not a publication to the tools): then first_published_as_of is null. -#}
 with
 
 suppressions as (
@@ -30,38 +26,51 @@ suppressions as (
 
 ),
 
-previously_published as (
+first_publications as (
 
-    {% if var('published_db', none) %}
-    select contact_key, evidence_event_id, first_published_as_of
-    from published_warehouse.audit.withdrawal_sla
-    {% else %}
+    select contact_key, item_key as evidence_event_id, min(recorded_as_of) as first_published_as_of
+    from {{ ref('int_publication_ledger__published') }}
+    where entry = 'first_publication'
+    group by contact_key, item_key
+
+),
+
+run_kind as (
+
+    select * from {{ ref('int_publication__run_kind') }}
+
+),
+
+dated as (
+
     select
-        cast(null as {{ dbt.type_string() }}) as contact_key,
-        cast(null as {{ dbt.type_string() }}) as evidence_event_id,
-        cast(null as date) as first_published_as_of
-    where false
-    {% endif %}
+        suppressions.*,
+        coalesce(
+            first_publications.first_published_as_of,
+            case when run_kind.run_kind <> 'backfill' then run_kind.as_of end
+        ) as first_published_as_of
+    from suppressions
+    cross join run_kind
+    left join first_publications
+        on first_publications.contact_key = suppressions.contact_key
+        and first_publications.evidence_event_id = suppressions.evidence_event_id
 
 ),
 
 final as (
 
     select
-        suppressions.contact_key,
-        suppressions.evidence_event_id,
-        suppressions.reason,
-        suppressions.scope,
-        suppressions.channel,
-        suppressions.purpose,
-        suppressions.suppressed_since,
-        suppressions.honour_by,
-        coalesce(previously_published.first_published_as_of, {{ as_of_date() }}) as first_published_as_of,
-        coalesce(previously_published.first_published_as_of, {{ as_of_date() }}) > suppressions.honour_by as is_late
-    from suppressions
-    left join previously_published
-        on previously_published.contact_key = suppressions.contact_key
-        and previously_published.evidence_event_id = suppressions.evidence_event_id
+        contact_key,
+        evidence_event_id,
+        reason,
+        scope,
+        channel,
+        purpose,
+        suppressed_since,
+        honour_by,
+        first_published_as_of,
+        first_published_as_of > honour_by as is_late
+    from dated
 
 )
 

@@ -1,5 +1,9 @@
 {{ config(contract={'enforced': true}) }}
 
+{#- One row per known contact with its jurisdiction: the only consent table with the plain email.
+    Erasure is permanent: a contact with an erasure known to the warehouse has no email and is
+    erased here even in a backfill of a day before the request (the rest of the backfill stays the
+    point-in-time answer). Exports, sync files and outboxes read is_erased from here. -#}
 with
 
 contacts as (
@@ -14,13 +18,19 @@ jurisdictions as (
 
 ),
 
+known_erasures as (
+
+    select * from {{ ref('int_erasures__known') }}
+
+),
+
 final as (
 
     select
         contacts.contact_key,
-        contacts.email,
-        contacts.is_erased,
-        contacts.erased_at,
+        case when not contacts.is_erased and known_erasures.contact_key is null then contacts.email end as email,
+        contacts.is_erased or known_erasures.contact_key is not null as is_erased,
+        coalesce(contacts.erased_at, known_erasures.erased_at) as erased_at,
         contacts.country_codes,
         contacts.jurisdiction_code as jurisdiction,
         jurisdictions.regime,
@@ -29,6 +39,7 @@ final as (
         contacts.last_event_at
     from contacts
     inner join jurisdictions on jurisdictions.jurisdiction_code = contacts.jurisdiction_code
+    left join known_erasures on known_erasures.contact_key = contacts.contact_key
 
 )
 

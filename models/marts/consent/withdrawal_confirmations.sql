@@ -1,8 +1,11 @@
 {{ config(contract={'enforced': true}) }}
 
-{#- The outbox of withdrawal confirmations owed: every opt-out first published by this run whose
-    reason the withdrawal_confirmation_rules seed says to confirm, to a reachable address only (never
-    an erased, bouncing or complaining one). One row per contact. -#}
+{#- The outbox of withdrawal confirmations owed: one confirmation per withdrawal event, owed until
+    an outbox has handed it to the email tool (recorded in audit.publication_ledger by the publish
+    step), so a rerun, a backfill or a later night never owes it again. Only reasons the
+    withdrawal_confirmation_rules seed says to confirm, only to a reachable address (never an
+    erased, bouncing or complaining one). A backfill owes nothing: outboxes follow the latest
+    state. One row per contact, listing the events it confirms. -#}
 with
 
 sla as (
@@ -20,7 +23,6 @@ suppressions as (
 rules as (
 
     select * from {{ ref('withdrawal_confirmation_rules') }}
-    where send_confirmation
 
 ),
 
@@ -30,12 +32,17 @@ contacts as (
 
 ),
 
-owed as (
+handed as (
 
-    select sla.*
-    from sla
-    inner join rules on rules.reason = sla.reason
-    where sla.first_published_as_of = {{ as_of_date() }}
+    select contact_key, item_key as evidence_event_id
+    from {{ ref('int_publication_ledger__published') }}
+    where entry = 'withdrawal_confirmation'
+
+),
+
+run_kind as (
+
+    select * from {{ ref('int_publication__run_kind') }}
 
 ),
 
@@ -43,8 +50,22 @@ unreachable as (
 
     select distinct suppressions.contact_key
     from suppressions
-    left join {{ ref('withdrawal_confirmation_rules') }} as seed_rules on seed_rules.reason = suppressions.reason
-    where not coalesce(seed_rules.send_confirmation, false)
+    left join rules on rules.reason = suppressions.reason
+    where not coalesce(rules.send_confirmation, false)
+
+),
+
+owed as (
+
+    select sla.*
+    from sla
+    inner join rules on rules.reason = sla.reason and rules.send_confirmation
+    cross join run_kind
+    left join handed
+        on handed.contact_key = sla.contact_key
+        and handed.evidence_event_id = sla.evidence_event_id
+    where handed.contact_key is null
+        and run_kind.run_kind <> 'backfill'
 
 ),
 
@@ -53,10 +74,16 @@ final as (
     select
         contacts.email,
         owed.contact_key,
-        string_agg(
-            concat_ws(':', owed.reason, nullif(concat_ws('/', owed.purpose, owed.channel), '')),
-            '; ' order by owed.suppressed_since, owed.reason, owed.purpose, owed.channel
-        ) as withdrawals,
+        {{ dbt.listagg(
+            "concat_ws(':', owed.reason, nullif(concat_ws('/', owed.purpose, owed.channel), ''))",
+            "'; '",
+            "order by owed.suppressed_since, owed.reason, owed.purpose, owed.channel, owed.evidence_event_id"
+        ) }} as withdrawals,
+        {{ dbt.listagg(
+            "owed.evidence_event_id",
+            "'; '",
+            "order by owed.suppressed_since, owed.reason, owed.purpose, owed.channel, owed.evidence_event_id"
+        ) }} as withdrawal_event_ids,
         min(owed.suppressed_since) as first_withdrawn_at,
         min(owed.honour_by) as honour_by
     from owed
