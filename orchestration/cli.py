@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--contacts", type=_positive, default=1000)
     gen.add_argument("--events", type=_positive, default=None,
                      help="about this many consent events instead of --contacts (contacts = events / "
-                          "(3.6 + 0.31 x (days - 1)))")
+                          "(2.9 + 0.375 x (days - 1)))")
     gen.add_argument("--days", type=_positive, default=14, help="extract days, ending at --end-date")
     gen.add_argument("--seed", type=int, default=42, help="same seed and first day, same files")
     gen.add_argument("--end-date", type=_date, default=None, help="last extract day (default: today, UTC)")

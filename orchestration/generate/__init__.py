@@ -76,8 +76,8 @@ SHARD_SIZE = 2500
 # Consent events (rows of consent.consent_events) per contact: about EVENTS_FIRST_DAY from the full
 # exports of the first day plus EVENTS_PER_DAY for each later day. Measured with `make bench`; used
 # only to turn an `--events` target into a number of contacts (the result is approximate).
-EVENTS_FIRST_DAY = 3.6
-EVENTS_PER_DAY = 0.31
+EVENTS_FIRST_DAY = 2.9
+EVENTS_PER_DAY = 0.375
 
 
 def contacts_for_events(events: int, days: int) -> int:
