@@ -117,13 +117,13 @@ def _tree_rss_kib(root: int) -> int:
 
 
 def measure(cmd: list[str], log: Path, env: dict[str, str]) -> Measurement:
-    """Run one child (under nice) and measure its whole process tree."""
+    """Run one child and measure its whole process tree."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
         start = time.perf_counter()
-        child = subprocess.Popen(["nice", "-n", "10", *cmd], cwd=REPO, env=env, stdout=out,
+        child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out,
                                  stderr=subprocess.STDOUT)
         peak = [0]
         done = threading.Event()

@@ -92,7 +92,9 @@ def make_population(rng: random.Random, contacts: int, start: datetime, first: i
 
 def iso_z(ts: datetime) -> str:
     """HubSpot / Marketo style: 2026-03-02T09:15:00.000Z."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    ts = ts.astimezone(UTC)  # fields by hand: strftime is a hot spot at tens of millions of lines
+    return (f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}."
+            f"{ts.microsecond // 1000:03d}Z")
 
 
 def iso_offset(ts: datetime, hours: int) -> str:

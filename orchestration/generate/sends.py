@@ -13,8 +13,10 @@ import csv
 import io
 import json
 import random
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from orchestration.generate.population import Person, Shard, iso_z
@@ -65,7 +67,7 @@ def _read_jsonl(path: Path) -> list[dict]:
     return records
 
 
-def _add_day(timeline: Timeline, parts: Path, day: date) -> None:
+def _add_day(timeline: Timeline, parts: Path, day: date) -> set[tuple[str, str]]:
     """Add (email, purpose) -> (when, opt_in | opt_out) from the receipts and submissions this shard
     landed on `day`. Consent landed on later days is later than any send of this day, so a day's
     sends depend only on the days up to it (prefix stability)."""
@@ -93,15 +95,13 @@ def _add_day(timeline: Timeline, parts: Path, day: date) -> None:
                 changed.add((email, consent["purpose"]))
     for key in changed:
         timeline[key].sort()
+    return changed
 
 
 def _action_at(events: list[tuple[datetime, str]], at: datetime) -> str | None:
-    """The latest action at or before `at`."""
-    latest = None
-    for when, action in events:
-        if when <= at:
-            latest = action
-    return latest
+    """The latest action at or before `at` (events are sorted)."""
+    i = bisect_right(events, at, key=itemgetter(0))
+    return events[i - 1][1] if i else None
 
 
 def _line(fields: list[str]) -> str:
@@ -114,7 +114,7 @@ def _line(fields: list[str]) -> str:
 def _send(p: Person, purpose: str, at: datetime, send_id: str, rng: random.Random,
           channel: str | None = None) -> tuple[datetime, list[str]]:
     """One sends row, keyed by its time so a file can be written in send order."""
-    campaign = f"{purpose[:3]}-{at:%m%d}-{rng.randint(1, 3)}"
+    campaign = f"{purpose[:3]}-{at.month:02d}{at.day:02d}-{rng.randint(1, 3)}"
     return at, [send_id, iso_z(at), p.variant(rng), channel or CHANNEL.get(purpose, "email"), purpose,
                 campaign, rng.choice(TOOLS)]
 
@@ -127,12 +127,16 @@ def write(people: list[Person], parts: Path, rng: random.Random, days: list[date
     re-delivery is added by the parent)."""
     by_email = {p.email: p for p in people}
     timeline: Timeline = defaultdict(list)
+    keys: list[tuple[str, str]] = []  # sorted(timeline), kept up to date instead of re-sorted daily
     n = shard.id_base
     for day in days:
-        _add_day(timeline, parts, day)
+        for key in _add_day(timeline, parts, day):
+            i = bisect_left(keys, key)
+            if i == len(keys) or keys[i] != key:
+                keys.insert(i, key)
         day_start = datetime.combine(day, time(), tzinfo=UTC)
         picks: list[tuple[Person, str, datetime, str | None]] = []
-        for email, purpose in sorted(timeline):
+        for email, purpose in keys:
             p = by_email.get(email)
             at = day_start + timedelta(seconds=rng.randrange(86400))
             action = _action_at(timeline[(email, purpose)], at)
@@ -150,12 +154,18 @@ def write(people: list[Person], parts: Path, rng: random.Random, days: list[date
             picks.append((rng.choice(people), "webinar_blast", at, None) if rng.random() < 0.5
                          else (rng.choice(people), "newsletter", at, "sms"))
         rows = []
+        stamp = f"snd-{day:%Y%m%d}"
         for p, purpose, at, channel in picks:
             n += 1
-            rows.append(_send(p, purpose, at, f"snd-{day:%Y%m%d}-{n:06d}", rng, channel))
+            rows.append(_send(p, purpose, at, f"{stamp}-{n:06d}", rng, channel))
         rows.sort(key=lambda row: row[0])
-        lines = [_line(fields) for _, fields in rows]
+        records = [fields for _, fields in rows]
+        malformed_at, malformed = len(records), None
         if shard.edge and rng.random() < 0.7:
-            lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED))
-        path = shard.part(parts, "sends", day, "sends_001.csv")
-        path.write_text("".join(line + "\r\n" for line in lines), encoding="utf-8")
+            malformed_at, malformed = rng.randrange(len(records) + 1), rng.choice(MALFORMED)
+        with shard.part(parts, "sends", day, "sends_001.csv").open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerows(records[:malformed_at])
+            if malformed is not None:
+                out.write(malformed + "\r\n")
+            writer.writerows(records[malformed_at:])
