@@ -83,6 +83,7 @@ class Step:
             "rss_largest_process_mb": round(max(m.rss_largest_mb for m in self.runs), 1),
             "rss_tree_sampled_mb": round(max(m.rss_tree_mb for m in self.runs), 1),
             "runs": len(self.runs),
+            "phases": run_phases(self.runs[0].log) if self.name in ("full", "incremental", "empty") else {},
         }
 
 
@@ -117,14 +118,14 @@ def _tree_rss_kib(root: int) -> int:
 
 
 def measure(cmd: list[str], log: Path, env: dict[str, str]) -> Measurement:
-    """Run one child and measure its whole process tree."""
+    """Run one child and measure its whole process tree; its output goes to `log`, each line
+    prefixed with the wall seconds since the start (so phases can be read off the log)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
         start = time.perf_counter()
-        child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out,
-                                 stderr=subprocess.STDOUT)
+        child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         peak = [0]
         done = threading.Event()
 
@@ -132,16 +133,45 @@ def measure(cmd: list[str], log: Path, env: dict[str, str]) -> Measurement:
             while not done.wait(0.2):
                 peak[0] = max(peak[0], _tree_rss_kib(child.pid))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        def copy() -> None:
+            assert child.stdout is not None
+            for raw in child.stdout:
+                out.write(f"[{time.perf_counter() - start:8.1f}] {raw.decode('utf-8', 'replace')}")
+
+        threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=copy, daemon=True)]
+        for thread in threads:
+            thread.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         done.set()
-        sampler.join()
+        for thread in threads:
+            thread.join()
         child.returncode = os.waitstatus_to_exitcode(status)
+        out.write(f"[{wall:8.1f}] exit {child.returncode}\n")
     return Measurement(cpu_s=usage.ru_utime + usage.ru_stime, wall_s=wall,
                        rss_largest_mb=usage.ru_maxrss / 1024, rss_tree_mb=peak[0] / 1024,
                        returncode=child.returncode, log=log)
+
+
+def run_phases(log: Path) -> dict[str, float]:
+    """Wall seconds of a nightly run's phases, from its timestamped log: before dbt build (imports,
+    dbt parse, Dagster start), dbt build, and after it (Great Expectations gate, publish, report)."""
+    marks: dict[str, float] = {}
+    end = 0.0
+    for line in log.read_text().splitlines():
+        if not line.startswith("["):
+            continue
+        at = float(line[1:line.index("]")])
+        end = at
+        if "Running dbt command" in line and "dbt_start" not in marks:
+            marks["dbt_start"] = at
+        if "Finished dbt command" in line:
+            marks["dbt_end"] = at
+    if "dbt_start" not in marks or "dbt_end" not in marks:
+        return {}
+    return {"before_dbt_wall_s": round(marks["dbt_start"], 1),
+            "dbt_build_wall_s": round(marks["dbt_end"] - marks["dbt_start"], 1),
+            "after_dbt_wall_s": round(end - marks["dbt_end"], 1)}
 
 
 def child_env(**extra: str) -> dict[str, str]:
