@@ -16,7 +16,6 @@ import random
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
 from pathlib import Path
 
 from orchestration.generate.population import Person, Shard, iso_z
@@ -41,7 +40,9 @@ MALFORMED = [
     "snd-short,2026-03-02T09:15:00Z,someone@acme.example",
 ]
 
-Timeline = dict[tuple[str, str], list[tuple[datetime, str]]]
+# (email, purpose) -> [(epoch seconds, opt_in | opt_out)], sorted; integers keep the daily loop cheap
+Timeline = dict[tuple[str, str], list[tuple[int, str]]]
+LAST = chr(0x10FFFF)  # sorts after every action, so (t, LAST) bounds all events at second t
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -81,7 +82,7 @@ def _add_day(timeline: Timeline, parts: Path, day: date) -> set[tuple[str, str]]
             purpose = ONETRUST_PURPOSES.get(element.get("Id"))
             action = ONETRUST_ACTIONS.get(element.get("TransactionType"))
             if purpose and action:
-                timeline[(email, purpose)].append((at, action))
+                timeline[(email, purpose)].append((int(at.timestamp()), action))
                 changed.add((email, purpose))
     for s in _read_jsonl(parts / "webforms" / day.isoformat() / "submissions_001.jsonl"):
         at = _parse_time(str(s.get("submitted_at")))
@@ -91,16 +92,16 @@ def _add_day(timeline: Timeline, parts: Path, day: date) -> set[tuple[str, str]]
         for consent in s.get("consents") or []:
             if consent.get("purpose") in PURPOSES:
                 action = "opt_in" if consent.get("granted") else "opt_out"
-                timeline[(email, consent["purpose"])].append((at, action))
+                timeline[(email, consent["purpose"])].append((int(at.timestamp()), action))
                 changed.add((email, consent["purpose"]))
     for key in changed:
         timeline[key].sort()
     return changed
 
 
-def _action_at(events: list[tuple[datetime, str]], at: datetime) -> str | None:
-    """The latest action at or before `at` (events are sorted)."""
-    i = bisect_right(events, at, key=itemgetter(0))
+def _action_at(events: list[tuple[int, str]], at: int) -> str | None:
+    """The latest action at or before `at` (epoch seconds; events are sorted)."""
+    i = bisect_right(events, (at, LAST))
     return events[i - 1][1] if i else None
 
 
@@ -135,16 +136,18 @@ def write(people: list[Person], parts: Path, rng: random.Random, days: list[date
             if i == len(keys) or keys[i] != key:
                 keys.insert(i, key)
         day_start = datetime.combine(day, time(), tzinfo=UTC)
+        day_start_s = int(day_start.timestamp())
         picks: list[tuple[Person, str, datetime, str | None]] = []
+        randrange, random_ = rng.randrange, rng.random
         for email, purpose in keys:
             p = by_email.get(email)
-            at = day_start + timedelta(seconds=rng.randrange(86400))
-            action = _action_at(timeline[(email, purpose)], at)
+            offset = randrange(86400)
+            action = _action_at(timeline[(email, purpose)], day_start_s + offset)
             if p is None or action is None:
                 continue
-            if (action == "opt_in" and rng.random() < 0.35) or (action == "opt_out" and rng.random() < 0.08):
+            if (action == "opt_in" and random_() < 0.35) or (action == "opt_out" and random_() < 0.08):
                 # a list send, or a stale list: sent after the person withdrew
-                picks.append((p, purpose, at, None))
+                picks.append((p, purpose, day_start + timedelta(seconds=offset), None))
         for p in rng.sample(people, min(len(people), COLD_SENDS_PER_SHARD)):
             # cold sends: bought lists, sales sequences; no consent anywhere in the ledger
             picks.append((p, rng.choice(PURPOSES), day_start + timedelta(seconds=rng.randrange(86400)), None))
