@@ -177,7 +177,7 @@ def run_phases(log: Path) -> dict[str, float]:
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(PYTHONPATH=str(REPO), DBT_SEND_ANONYMOUS_USAGE_STATS="false", GX_ANALYTICS_ENABLED="false",
-               DAGSTER_DISABLE_TELEMETRY="1", **extra)
+               DAGSTER_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1", **extra)
     return env
 
 
