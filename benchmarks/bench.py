@@ -227,8 +227,9 @@ def count_events(warehouse: Path) -> int | None:
     import duckdb
 
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            return con.execute("select count(*) from consent.consent_events").fetchone()[0]
+        with duckdb.connect() as con:
+            con.execute(f"attach '{warehouse}' as w (read_only)")
+            return con.execute("select count(*) from w.consent.consent_events").fetchone()[0]
     except duckdb.Error:
         return None
 
