@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test ui lint clean
+.PHONY: install run test ui lint clean bench
 
 $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ ui: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# The benchmark (not part of the test suite): floor, full, incremental, empty nightly run and a 1M
+# candidate export at about EVENTS consent events; data cached under data/bench/, results in
+# benchmarks/results/latest.json (fields: benchmarks/results/README.md). REPEAT defaults to 3 up to
+# 200k events, else 1.
+EVENTS ?= 100000
+DAYS ?= 100
+SEED ?= 42
+REPEAT ?=
+bench: install
+	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --days $(DAYS) --seed $(SEED) $(if $(REPEAT),--repeat $(REPEAT))
 
 lint: install
 	$(BIN)/ruff check orchestration expectations tests

@@ -25,10 +25,12 @@ def _positive(text: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from orchestration.generate import generate_landing
+    from orchestration.generate import contacts_for_events, generate_landing
 
+    if args.events is not None:
+        args.contacts = contacts_for_events(args.events, args.days)
     counts = generate_landing(args.out, contacts=args.contacts, days=args.days, seed=args.seed,
-                              end_date=args.end_date)
+                              end_date=args.end_date, start_date=args.start_date, workers=args.workers)
     files = sum(counts.values())
     print(f"wrote {files} files for {args.contacts} contacts over {args.days} days to {args.out}: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -55,9 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen = subparsers.add_parser("generate", help="write realistic synthetic landing files")
     gen.add_argument("--out", type=Path, required=True, help="landing folder to write")
     gen.add_argument("--contacts", type=_positive, default=1000)
+    gen.add_argument("--events", type=_positive, default=None,
+                     help="about this many consent events instead of --contacts (contacts = events / "
+                          "(2.9 + 0.375 x (days - 1)))")
     gen.add_argument("--days", type=_positive, default=14, help="extract days, ending at --end-date")
-    gen.add_argument("--seed", type=int, default=42, help="same seed and end date, same files")
+    gen.add_argument("--seed", type=int, default=42, help="same seed and first day, same files")
     gen.add_argument("--end-date", type=_date, default=None, help="last extract day (default: today, UTC)")
+    gen.add_argument("--start-date", type=_date, default=None,
+                     help="first extract day instead of --end-date: days 1..N stay byte-identical "
+                          "when more days are generated")
+    gen.add_argument("--workers", type=_positive, default=None, help="processes (default: every core)")
     gen.set_defaults(func=cmd_generate)
 
     run = subparsers.add_parser("run", help="the nightly job: build, check, publish")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person, iso_z
+from orchestration.generate.population import EDGE_DAY, Person, Shard, iso_z
 
 # (subscriptionId, subscriptionName). "One to One" is HubSpot's default sales-email subscription;
 # it is deliberately not in source_scope_map, so its rare lines are rejected as unmapped_scope.
@@ -98,20 +98,10 @@ def _email_event(c: _Contact, rng: random.Random, at: datetime) -> dict:
     return event
 
 
-def _write(folder: Path, name: str, lines: list[str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
     """A full contacts and status export on the first day, then daily changes and email events."""
     contacts = [_Contact(p, str(100_000 + p.index)) for p in people if "hubspot" in p.tools]
-    files: list[Path] = []
-    status_files: list[Path] = []
     for i, day in enumerate(days):
-        folder = landing / "hubspot" / day.isoformat()
         statuses: list[str] = []
         wide: list[str] = []
         events: list[str] = []
@@ -154,13 +144,13 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
                 events.append(json.dumps(_email_event(c, rng, _at(day, rng))))
             if rng.random() < 0.03:
                 records.append(json.dumps(_contact_record(c, rng, _at(day, rng))))
-        if i == 1:
+        if shard.edge and i == 1:
             statuses.insert(rng.randrange(len(statuses) + 1), MALFORMED_STATUSES[0])
             # a bounce whose category the export lost: it cannot be judged, so it is rejected
             events.append(json.dumps({"id": "ev-no-category", "type": "BOUNCE",
                                       "recipient": "kofi.nguyen@umbrella.example",
                                       "created": int(_at(day, rng).timestamp() * 1000)}))
-        if i == len(days) // 2:
+        if shard.edge and i == EDGE_DAY:
             statuses.append(MALFORMED_STATUSES[1])
             # HubSpot contacts without an email exist (imported from a business card, say)
             records.append(json.dumps({"id": "999001", "properties": {"country": "DE"},
@@ -168,13 +158,5 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
         for name, lines in (("subscription_statuses_001.jsonl", statuses), ("wide_statuses_001.jsonl", wide),
                             ("email_events_001.jsonl", events), ("contacts_001.jsonl", records)):
             if lines:
-                path = _write(folder, name, lines)
-                files.append(path)
-                if name.startswith("subscription_statuses"):
-                    status_files.append(path)
-    if len(status_files) > 2 and len(days) > 1:
-        # a re-delivered extract: the previous day's statuses sent again, all duplicates
-        again = landing / "hubspot" / days[-1].isoformat() / "subscription_statuses_002.jsonl"
-        again.write_bytes(status_files[-2].read_bytes())
-        files.append(again)
-    return files
+                path = shard.part(parts, "hubspot", day, name)
+                path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

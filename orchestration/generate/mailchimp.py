@@ -2,8 +2,8 @@
 
 The first day is a full export of every audience; later days hold the members whose
 `last_changed` moved since the day before (a status change, a marketing permission toggled, or a
-profile edit that changes no consent), and the middle day is a full export again, so most of its
-lines repeat snapshots already seen.
+profile edit that changes no consent), and day 8 (then every four weeks) is a full export again,
+so most of its lines repeat snapshots already seen.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person
+from orchestration.generate.population import EDGE_DAY, Person, Shard
 
+# a full re-export of the audience every four weeks (the first on day 8)
+FULL_EXPORT_EVERY = 28
 MAIN_LIST = "a1b2c3"  # mapped to the newsletter in source_scope_map
 PARTNER_LIST = "9f8e7d"  # a list nobody mapped yet: its status changes are rejected (unmapped_scope)
 PERMISSIONS = [("p-email", "Email"), ("p-ads", "Customized Online Advertising")]
@@ -103,9 +105,14 @@ def _change(member: dict, at: datetime, rng: random.Random) -> None:
     member["last_changed"] = mc_timestamp(at)
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
-    """Full export on the first and middle day, changed members on the others; a few malformed
-    lines; one re-delivered file."""
+def full_export_due(day_index: int) -> bool:
+    """The first day, and every FULL_EXPORT_EVERY days from day 8, are full exports of the audience."""
+    return day_index == 0 or day_index % FULL_EXPORT_EVERY == EDGE_DAY
+
+
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
+    """Full exports (see full_export_due), changed members on the other days; a few malformed
+    lines (re-deliveries are added by the parent)."""
     members = []
     for p in people:
         if "mailchimp" not in p.tools:
@@ -113,28 +120,18 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
         members.append(_new_member(p, MAIN_LIST, rng))
         if rng.random() < 0.1:
             members.append(_new_member(p, PARTNER_LIST, rng))
-    files: list[Path] = []
     for i, day in enumerate(days):
         changed = []
         if i > 0:
-            start = datetime.combine(days[i - 1], time(), tzinfo=UTC)
+            start = datetime.combine(day - timedelta(days=1), time(), tzinfo=UTC)
             for member in members:
                 if rng.random() < 0.05:
                     _change(member, start + timedelta(seconds=rng.randrange(86400)), rng)
                     changed.append(member)
-        snapshot = members if i in (0, len(days) // 2) else changed
+        snapshot = members if full_export_due(i) else changed
         lines = [json.dumps(member) for member in snapshot]
         rng.shuffle(lines)
-        if rng.random() < 0.4:
+        if shard.edge and rng.random() < 0.4:
             lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED))
-        folder = landing / "mailchimp" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "members_001.jsonl"
+        path = shard.part(parts, "mailchimp", day, "members_001.jsonl")
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        files.append(path)
-    if len(days) > 2:
-        # yesterday's file delivered again
-        again = landing / "mailchimp" / days[-1].isoformat() / "members_002.jsonl"
-        again.write_bytes(files[-2].read_bytes())
-        files.append(again)
-    return files

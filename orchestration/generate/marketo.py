@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import DOMAINS, Person
+from orchestration.generate.population import DOMAINS, EDGE_DAY, Person, Shard
 
 LEAD_COLUMNS = ["id", "email", "country", "unsubscribed", "marketingSuspended", "updatedAt"]
 # Activity types with no consent meaning: delivered, open, click, web visit, form fill, new lead.
@@ -100,11 +100,14 @@ def _lead_row(lead: _Lead, rng: random.Random) -> list[str]:
 
 
 def _csv(rows: list[list[str]]) -> str:
+    """CSV rows without the header (the parent writes it once per merged file)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LEAD_COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+HEADER_LINE = ",".join(LEAD_COLUMNS) + "\n"
 
 
 def _day_activities(leads: list[_Lead], acts: _Activities, rng: random.Random, day: date,
@@ -160,10 +163,10 @@ def _day_activities(leads: list[_Lead], acts: _Activities, rng: random.Random, d
                       ("Source", CHANGE_SOURCES["api"])])
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
     """A full lead extract on the first day and changed leads after; daily activity exports."""
     leads: list[_Lead] = []
-    next_id = 5000
+    next_id = 5000 + shard.id_base
     for p in people:
         if "marketo" not in p.tools:
             continue
@@ -173,12 +176,8 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
             # a duplicate lead for the same address (a second form fill): unsubscribes are per address
             next_id += 1
             leads.append(_Lead(p, next_id, p.variant(rng), p.created_at + timedelta(hours=3)))
-    files: list[Path] = []
-    activity_files: list[Path] = []
-    acts = _Activities(start_guid=7_000_000)
+    acts = _Activities(start_guid=7_000_000 + shard.id_base * 10)
     for i, day in enumerate(days):
-        folder = landing / "marketo" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
         acts.lines = []
         changed: list[_Lead] = []
         if i > 0:
@@ -201,34 +200,24 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
                                     "System flow action sysActionChangeDataValue resetLeadEmailStatus")
                         lead.unsubscribed = False
                     _touch(lead, at, changed)
-            if i == 1:
+            if shard.edge and i == 1:
                 acts.lines.insert(rng.randrange(len(acts.lines) + 1),
                                   '{"marketoGUID": "6999999", "leadId": 5001, "activityDate": "2026-')
-            if i == len(days) // 2:
+            if shard.edge and i == EDGE_DAY:
                 # activity of a lead deleted from Marketo before the lead extract ran
                 acts.add(4_999_999, _at(day, rng), 9, "March digest", [], campaign=77)
         extract = leads if i == 0 else sorted({lead.lead_id: lead for lead in changed}.values(),
                                               key=lambda lead: lead.lead_id)
         rows = [_lead_row(lead, rng) for lead in extract]
-        if i == 0 and rows:
+        if shard.edge and i == 0 and rows:
             rows.insert(rng.randrange(len(rows) + 1),
                         ["5999999", "n/a", "DE", "false", "false", _marketo_ts(_at(day, rng))])
         if rows:
             text = _csv(rows)
-            if i == 0:
+            if shard.edge and i == 0:
                 # a row the CRM sync broke (an unbalanced quote): rejected as a malformed line
                 text += '5999998,"quinn.weber@acme.example,US,false,false,2026-01-05T10:00:00Z\n'
-            path = folder / "leads_001.csv"
-            path.write_text(text, encoding="utf-8")
-            files.append(path)
+            shard.part(parts, "marketo", day, "leads_001.csv").write_text(text, encoding="utf-8")
         if acts.lines:
-            path = folder / "activities_001.jsonl"
+            path = shard.part(parts, "marketo", day, "activities_001.jsonl")
             path.write_text("".join(line + "\n" for line in acts.lines), encoding="utf-8")
-            files.append(path)
-            activity_files.append(path)
-    if len(activity_files) > 2:
-        # a re-delivered export: the previous day's activities sent again, all duplicates
-        again = landing / "marketo" / days[-1].isoformat() / "activities_002.jsonl"
-        again.write_bytes(activity_files[-2].read_bytes())
-        files.append(again)
-    return files

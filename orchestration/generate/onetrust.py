@@ -13,7 +13,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person
+from orchestration.generate.population import Person, Shard
 
 # OneTrust purpose ids; the last one is deliberately not in source_scope_map (unmapped_scope)
 PURPOSE_IDS = ["pur-newsletter", "pur-events", "pur-product", "pur-partners", "pur-ads"]
@@ -119,12 +119,12 @@ def _receipt(p: Person, rng: random.Random, at: datetime, n: int, held: set[str]
     }
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
-    """One file a day, about one receipt per OneTrust person per week, plus noise and a re-delivery."""
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
+    """One file a day, about one receipt per OneTrust person per week, plus noise (re-deliveries are
+    added by the parent)."""
     members = [p for p in people if "onetrust" in p.tools]
     held: dict[int, set[str]] = {p.index: set() for p in members}
-    files: list[Path] = []
-    n = 0
+    n = shard.id_base
     for day in days:
         day_start = datetime.combine(day, time(), tzinfo=UTC)
         entries: list[tuple[datetime, str]] = []
@@ -154,16 +154,7 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
                                                      identifierType="Phone"))))
         entries.sort(key=lambda entry: entry[0])
         lines = [line for _, line in entries]
-        if rng.random() < 0.6:
+        if shard.edge and rng.random() < 0.6:
             lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED))
-        folder = landing / "onetrust" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "consent_receipts_001.jsonl"
+        path = shard.part(parts, "onetrust", day, "consent_receipts_001.jsonl")
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        files.append(path)
-    if len(files) > 2:
-        # a re-delivered extract: the day before yesterday's file sent again, all duplicates
-        again = landing / "onetrust" / days[-1].isoformat() / "consent_receipts_002.jsonl"
-        again.write_bytes(files[-3].read_bytes())
-        files.append(again)
-    return files

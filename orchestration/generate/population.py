@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 FIRST = ["ana", "bob", "carla", "dmitri", "elif", "femi", "greta", "hiro", "ines", "jon", "kofi",
          "lena", "marta", "nils", "olga", "pavel", "quinn", "rosa", "sami", "tara", "ugo", "vera",
@@ -18,6 +19,9 @@ COUNTRIES = (["DE"] * 14 + ["FR"] * 8 + ["GB"] * 10 + ["US"] * 20 + ["CA"] * 5 +
              + ["AT"] * 3 + ["IE"] * 3 + ["ES"] * 3 + ["IT"] * 3 + ["BR"] * 2 + ["CH"] * 2
              + ["SE"] * 2 + ["AU"] * 1 + [None] * 8)
 US_STATES = ["CA", "NY", "TX", "WA", "MA", "IL"]
+# The 0-based index of the day that carries the one-off edge cases (the middle of the default 14
+# days); a fixed index, not the middle of whatever was asked for, so earlier days never change.
+EDGE_DAY = 7
 
 
 @dataclass
@@ -46,11 +50,36 @@ class Person:
         return text
 
 
-def make_population(rng: random.Random, contacts: int, start: datetime) -> list[Person]:
-    """People with stable emails and countries; each is known to a random subset of tools."""
+@dataclass(frozen=True)
+class Shard:
+    """One slice of the population, generated on its own. `id_base` offsets every counter-based
+    record id so ids stay unique across shards; only shard 0 carries the planted edge cases (fixed
+    ids, malformed lines), so their number does not grow with the population."""
+
+    index: int
+    first: int
+
+    @property
+    def id_base(self) -> int:
+        return self.index * 10_000_000
+
+    @property
+    def edge(self) -> bool:
+        return self.index == 0
+
+    def part(self, folder: Path, source: str, day: date, name: str) -> Path:
+        """The part file of `name` for this shard and day (the parent merges the parts)."""
+        path = folder / source / day.isoformat() / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def make_population(rng: random.Random, contacts: int, start: datetime, first: int = 0) -> list[Person]:
+    """People with stable emails and countries; each is known to a random subset of tools.
+    Indexes run from `first`, so shards of one population never share an address."""
     people = []
     tools = ["webforms", "hubspot", "salesforce", "marketo", "mailchimp", "onetrust"]
-    for i in range(contacts):
+    for i in range(first, first + contacts):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}{i}@{rng.choice(DOMAINS)}"
         country = rng.choice(COUNTRIES)
@@ -63,7 +92,9 @@ def make_population(rng: random.Random, contacts: int, start: datetime) -> list[
 
 def iso_z(ts: datetime) -> str:
     """HubSpot / Marketo style: 2026-03-02T09:15:00.000Z."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    ts = ts.astimezone(UTC)  # fields by hand: strftime is a hot spot at tens of millions of lines
+    return (f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}."
+            f"{ts.microsecond // 1000:03d}Z")
 
 
 def iso_offset(ts: datetime, hours: int) -> str:

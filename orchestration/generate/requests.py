@@ -7,19 +7,20 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person, iso_z
+from orchestration.generate.population import EDGE_DAY, Person, Shard, iso_z
 
+# per person and day: the 0.2% over a 14-day window the generator always made, as a steady rate
+DAILY_RATE = 0.001
 TYPES = ["erasure"] * 2 + ["do_not_sell"] * 3 + ["objection"] * 2 + ["access"] * 3
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
-    """A handful of requests a day (about 0.2% of people over the period), one malformed line."""
-    files: list[Path] = []
-    n = 0
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
+    """A handful of requests a day (about 0.1% of people a day), one malformed line on day 8."""
+    n = shard.id_base
     for i, day in enumerate(days):
         lines = []
         for p in people:
-            if rng.random() < 0.002 / max(len(days), 1) * 7:
+            if rng.random() < DAILY_RATE:
                 n += 1
                 at = datetime.combine(day, time(), tzinfo=UTC) + timedelta(seconds=rng.randrange(86400))
                 lines.append(json.dumps({
@@ -28,14 +29,9 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
                     "email": p.variant(rng),
                     "type": rng.choice(TYPES),
                 }))
-        if i == len(days) // 2:
+        if shard.edge and i == EDGE_DAY:
             lines.append('{"request_id": "dsr-bad", "received_at": "2026-13-45T00:00:00Z", '
                          '"email": "someone@acme.example", "type": "erasure"}')
-        if not lines:
-            continue
-        folder = landing / "requests" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "privacy_requests_001.jsonl"
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        files.append(path)
-    return files
+        if lines:
+            path = shard.part(parts, "requests", day, "privacy_requests_001.jsonl")
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

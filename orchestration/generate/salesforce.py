@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person
+from orchestration.generate.population import Person, Shard
 
 CONTACT_FIELDS = ["Id", "IndividualId", "Email", "MailingCountry", "HasOptedOutOfEmail", "DoNotCall",
                   "EmailBouncedDate", "EmailBouncedReason", "LastModifiedDate", "IsDeleted"]
@@ -99,12 +99,12 @@ class Extract:
     contact_point_type_consent: list[dict[str, str]] = field(default_factory=list)
 
 
-def _initial_records(members: list[Person], rng: random.Random) -> tuple[list, list, list, dict]:
+def _initial_records(members: list[Person], rng: random.Random, id_base: int) -> tuple[list, list, list, dict]:
     """Every contact, individual and consent record as it stood at the first extract, and the
     person behind each contact id."""
     contacts, individuals, consents = [], [], []
     person_of: dict[str, Person] = {}
-    n_contact = n_individual = n_consent = 0
+    n_contact = n_individual = n_consent = id_base
     for p in members:
         at = p.created_at
         individual_id = ""
@@ -210,28 +210,38 @@ def _change_consent(record: dict[str, str], at: datetime, rng: random.Random) ->
 
 
 def _csv_text(fields: list[str], records: list[dict[str, str]], malformed: list[str]) -> str:
+    """Records without the header (the parent writes it once per merged file)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(fields)
     for record in records:
         writer.writerow([record[name] for name in fields])
     text = buffer.getvalue()
     return text + "".join(line + "\r\n" for line in malformed)
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
+def _header_line(fields: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue()
+
+
+ENTITIES = [("contact", CONTACT_FIELDS), ("individual", INDIVIDUAL_FIELDS),
+            ("contact_point_type_consent", CONSENT_FIELDS)]
+HEADER_LINES = {entity: _header_line(fields) for entity, fields in ENTITIES}
+
+
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
     """A full first extract, then each day the records modified the day before; a few malformed
-    lines and one re-delivered contact extract."""
+    lines (the re-delivered contact extract is added by the parent)."""
     members = [p for p in people if "salesforce" in p.tools]
-    contacts, individuals, consents, person_of = _initial_records(members, rng)
-    files: list[Path] = []
+    contacts, individuals, consents, person_of = _initial_records(members, rng, shard.id_base)
     for i, day in enumerate(days):
         extract = Extract()
         if i == 0:
             extract = Extract([dict(r) for r in contacts], [dict(r) for r in individuals],
                               [dict(r) for r in consents])
         else:
-            start = datetime.combine(days[i - 1], time(), tzinfo=UTC)
+            start = datetime.combine(day - timedelta(days=1), time(), tzinfo=UTC)
             for record in contacts:
                 if record["IsDeleted"] == "false" and rng.random() < 0.04:
                     _change_contact(record, start + timedelta(seconds=rng.randrange(86400)), rng,
@@ -245,21 +255,9 @@ def write(people: list[Person], landing: Path, rng: random.Random, days: list[da
                 if rng.random() < 0.04:
                     _change_consent(record, start + timedelta(seconds=rng.randrange(86400)), rng)
                     extract.contact_point_type_consent.append(dict(record))
-        folder = landing / "salesforce" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        for entity, fields in [("contact", CONTACT_FIELDS), ("individual", INDIVIDUAL_FIELDS),
-                               ("contact_point_type_consent", CONSENT_FIELDS)]:
+        for entity, fields in ENTITIES:
             records = getattr(extract, entity)
             rng.shuffle(records)
-            malformed = [rng.choice(MALFORMED[entity])] if rng.random() < 0.35 else []
-            path = folder / f"{entity}_001.csv"
+            malformed = [rng.choice(MALFORMED[entity])] if shard.edge and rng.random() < 0.35 else []
+            path = shard.part(parts, "salesforce", day, f"{entity}_001.csv")
             path.write_text(_csv_text(fields, records, malformed), encoding="utf-8", newline="")
-            files.append(path)
-    if len(days) > 2:
-        # yesterday's contact extract delivered again: every line a duplicate or an unchanged snapshot
-        source = landing / "salesforce" / days[-2].isoformat() / "contact_001.csv"
-        again = landing / "salesforce" / days[-1].isoformat() / "contact_002.csv"
-        again.write_bytes(source.read_bytes())
-        files.append(again)
-    return files
-

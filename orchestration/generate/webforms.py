@@ -7,7 +7,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from orchestration.generate.population import Person, iso_offset
+from orchestration.generate.population import Person, Shard, iso_offset
 
 PURPOSES = ["newsletter", "product_updates", "event_invitations", "sales_outreach",
             "partner_offers", "advertising", "research"]
@@ -59,27 +59,18 @@ def _submission(p: Person, rng: random.Random, day: date, n: int) -> dict:
     }
 
 
-def write(people: list[Person], landing: Path, rng: random.Random, days: list[date]) -> list[Path]:
-    """One file per day, about one submission per person known to web forms per week."""
+def write(people: list[Person], parts: Path, rng: random.Random, days: list[date], shard: Shard) -> None:
+    """One file a day, about one submission per person known to web forms per week (re-deliveries
+    are added by the parent, see REDELIVERIES)."""
     members = [p for p in people if "webforms" in p.tools]
-    files: list[Path] = []
-    n = 0
+    n = shard.id_base
     for day in days:
-        lines = []
-        for p in members:
-            if rng.random() < 1 / 7:
-                n += 1
-                lines.append(json.dumps(_submission(p, rng, day, n)))
-        if rng.random() < 0.5:
-            lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED))
-        folder = landing / "webforms" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "submissions_001.jsonl"
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        files.append(path)
-    if len(files) > 2:
-        # a re-delivered extract: yesterday's file sent again, all duplicates
-        again = landing / "webforms" / days[-1].isoformat() / "submissions_002.jsonl"
-        again.write_bytes(files[-2].read_bytes())
-        files.append(again)
-    return files
+        with shard.part(parts, "webforms", day, "submissions_001.jsonl").open("w", encoding="utf-8") as out:
+            lines = []
+            for p in members:
+                if rng.random() < 1 / 7:
+                    n += 1
+                    lines.append(json.dumps(_submission(p, rng, day, n)))
+            if shard.edge and rng.random() < 0.5:
+                lines.insert(rng.randrange(len(lines) + 1), rng.choice(MALFORMED))
+            out.write("".join(line + "\n" for line in lines))
