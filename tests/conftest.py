@@ -21,7 +21,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
-              full_refresh: bool = False, published: Path | None = None) -> subprocess.CompletedProcess[str]:
+              full_refresh: bool = False, published: Path | None = None,
+              exclude: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run `dbt build` as a subprocess on its own database, target and log folders, for the run date
     `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var); `published` is the
     last published file (withdrawal_sla reads it)."""
@@ -40,6 +41,8 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
         cmd += ["--vars", json.dumps({"published_db": str(published)})]
     if select:
         cmd += ["--select", select]
+    if exclude:
+        cmd += ["--exclude", exclude]
     if full_refresh:
         cmd.append("--full-refresh")
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
