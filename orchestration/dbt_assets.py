@@ -3,15 +3,17 @@
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import paths
 from orchestration.locking import warehouse_lock
 from orchestration.partitions import DAILY
-from orchestration.resources import DBT_PROJECT, export_environment
+from orchestration.resources import DBT_PROJECT, dbt_vars, export_as_of, export_environment
 
 
 class SchemaTranslator(DagsterDbtTranslator):
@@ -34,15 +36,15 @@ TRANSLATOR = SchemaTranslator()
     pool="consent_ledger_warehouse",
 )
 def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Build the working database for the partition's run date (dbt var as_of)."""
+    """Build the working database for the partition's run date (CONSENT_LEDGER_AS_OF)."""
     export_environment()
-    dbt_vars = {"as_of": context.partition_key}
-    if paths.published_db().exists():
-        # audit.withdrawal_sla keeps the date each suppression was first published
-        dbt_vars["published_db"] = str(paths.published_db())
+    export_as_of(context.partition_key)
     # unit tests check the SQL, not the data: CI runs them (tests/conftest.py builds with them)
-    args = ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
-    if context.op_execution_context.run.tags.get("consent_ledger/full_refresh") == "true":
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if variables := dbt_vars():
+        args += ["--vars", json.dumps(variables)]
+    full_refresh = context.op_execution_context.run.tags.get("consent_ledger/full_refresh") == "true"
+    if full_refresh or _is_backfill(paths.working_db(), context.partition_key):
         args.append("--full-refresh")
     paths.working_db().parent.mkdir(parents=True, exist_ok=True)
     with warehouse_lock(paths.published_db()):
@@ -54,6 +56,19 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
             description="dbt build failed, nothing will be published:\n" + "\n".join(problems),
             metadata={"failed_nodes": MetadataValue.json(problems)},
         )
+
+
+def _is_backfill(working: Path, as_of: str) -> bool:
+    """A run date older than the one the working database was last built for: incremental models
+    hold lines landed after it, so the run rebuilds everything (a backfill stays correct)."""
+    if not working.exists():
+        return False
+    try:
+        with duckdb.connect(str(working), read_only=True) as con:
+            row = con.execute("select max(as_of) from consent.consent_status").fetchone()
+    except duckdb.Error:
+        return False
+    return bool(row and row[0] is not None and row[0].isoformat() > as_of)
 
 
 def _failed_nodes(run_results: Mapping[str, Any]) -> list[str]:

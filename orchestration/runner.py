@@ -37,18 +37,61 @@ class RunOutcome:
     published_path: Path | None = None
 
 
-def _prepare_manifest(as_of: date) -> None:
-    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first,
-    with the run's vars so the build can reuse the partial parse."""
-    from orchestration.resources import dbt_executable
+PARSE_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+PARSE_STAMP = "consent_ledger_parse.json"
 
-    result = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
-         "--project-dir", str(paths.REPO_ROOT), "--vars", json.dumps({"as_of": as_of.isoformat()})],
-        cwd=paths.REPO_ROOT, capture_output=True, text=True, check=False,
-    )
+
+def _parse_state() -> dict[str, Any]:
+    """What the saved manifest depends on besides file contents: dbt vars, the environment
+    profiles.yml and the macros read while parsing (never the run date), the dbt version."""
+    from importlib.metadata import version
+
+    from orchestration.resources import AS_OF_ENV, dbt_vars
+
+    env = {k: v for k, v in sorted(os.environ.items())
+           if (k.startswith(("CONSENT_LEDGER_", "DBT_")) and k != AS_OF_ENV)}
+    return {"vars": dbt_vars(), "env": env, "dbt": version("dbt-core")}
+
+
+def _manifest_is_current(target: Path) -> bool:
+    """The manifest was written by a parse with the same state, after every project file changed."""
+    manifest, stamp = target / "manifest.json", target / PARSE_STAMP
+    if not (manifest.exists() and stamp.exists() and (target / "partial_parse.msgpack").exists()):
+        return False
+    try:
+        if json.loads(stamp.read_text(encoding="utf-8")) != _parse_state():
+            return False
+    except (OSError, ValueError):
+        return False
+    parsed_at = min(manifest.stat().st_mtime, stamp.stat().st_mtime)
+    for name in PARSE_INPUTS:
+        root = paths.REPO_ROOT / name
+        files = [root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())
+        if any(f.stat().st_mtime >= parsed_at for f in files):
+            return False
+    return True
+
+
+def _prepare_manifest() -> None:
+    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first, with
+    the build's vars, so the build reuses this parse. Skipped when nothing it depends on changed
+    (each `dbt parse` is seconds of CPU even when dbt's partial parsing has nothing to do)."""
+    from orchestration.resources import dbt_executable, dbt_vars
+
+    target = paths.REPO_ROOT / "target"
+    if _manifest_is_current(target):
+        return
+    state = _parse_state()
+    command = [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
+               "--project-dir", str(paths.REPO_ROOT)]
+    if variables := dbt_vars():
+        command += ["--vars", json.dumps(variables)]
+    env = {**os.environ, "DBT_TARGET_PATH": str(target)}
+    result = subprocess.run(command, cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True,
+                            check=False)
     if result.returncode != 0:
         raise RunError("dbt could not parse the project:\n" + (result.stdout + result.stderr)[-3000:])
+    (target / PARSE_STAMP).write_text(json.dumps(state), encoding="utf-8")
 
 
 class _ProgressHandler(logging.Handler):
@@ -103,14 +146,15 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         raise RunError(f"landing folder {landing} has no files under <source>/<yyyy-mm-dd>/")
     os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
     os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
-    from orchestration.resources import export_environment
+    from orchestration.resources import export_as_of, export_environment
 
     export_environment()
+    export_as_of(as_of.isoformat())
     working = paths.working_db()
     working.parent.mkdir(parents=True, exist_ok=True)
 
     with warehouse_lock(warehouse):
-        _prepare_manifest(as_of)
+        _prepare_manifest()
         from dagster import DagsterInstance
 
         from orchestration.definitions import defs

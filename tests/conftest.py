@@ -21,9 +21,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
-              full_refresh: bool = False, published: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `dbt build` as a subprocess on its own database, target and log folders; `published` is
-    the last published file, passed as the nightly job does (withdrawal_sla reads it)."""
+              full_refresh: bool = False, published: Path | None = None,
+              exclude: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `dbt build` as a subprocess on its own database, target and log folders, for the run date
+    `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var); `published` is the
+    last published file (withdrawal_sla reads it)."""
     work = database.parent
     env = {
         **os.environ,
@@ -31,13 +33,16 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
         "CONSENT_LEDGER_WORKING_DB": str(database.resolve()),
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
+        "CONSENT_LEDGER_AS_OF": as_of,
     }
     dbt = Path(sys.executable).with_name("dbt")
-    dbt_vars = {"as_of": as_of, **({"published_db": str(published)} if published else {})}
-    cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO),
-           "--vars", json.dumps(dbt_vars)]
+    cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO)]
+    if published:
+        cmd += ["--vars", json.dumps({"published_db": str(published)})]
     if select:
         cmd += ["--select", select]
+    if exclude:
+        cmd += ["--exclude", exclude]
     if full_refresh:
         cmd.append("--full-refresh")
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)

@@ -1,21 +1,45 @@
-"""Principle 5: landing files are read once, incrementally, and the result equals a full refresh."""
+"""Principle 5: landing files are read once, incrementally, and the result equals a full refresh;
+nightly runs reuse dbt's parse (issue 9)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from tests.conftest import FIXTURES, dbt_build
+from tests.conftest import FIXTURES, REPO, dbt_build
 
 AS_OF = "2026-03-10"
+GENERATED_END = "2026-03-09"
+TESTS = "resource_type:test resource_type:unit_test"  # the equivalence needs the tables, not the tests
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
     return con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = ? and table_schema in ('consent', 'audit') order by all", [catalog]).fetchall()
+
+
+def assert_same_published(incremental: Path, full: Path) -> None:
+    """Every published table (consent, audit) has the same rows in both databases."""
+    with duckdb.connect() as con:
+        con.execute("attach ? as inc (read_only)", [str(incremental)])
+        con.execute("attach ? as ful (read_only)", [str(full)])
+        tables = published_tables(con, "inc")
+        assert tables == published_tables(con, "ful")
+        assert len(tables) == 12
+        for schema, table in tables:
+            for a, b in (("inc", "ful"), ("ful", "inc")):
+                extra = con.execute(
+                    f'select count(*) from (select * from {a}.{schema}."{table}" '
+                    f'except all select * from {b}.{schema}."{table}")').fetchone()[0]
+                assert extra == 0, f"{schema}.{table}: {extra} rows in {a} not in {b}"
 
 
 def test_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
@@ -35,17 +59,92 @@ def test_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
     full.parent.mkdir()
     assert dbt_build(landing, full, AS_OF, full_refresh=True).returncode == 0
 
-    with duckdb.connect() as con:
-        con.execute("attach ? as inc (read_only)", [str(incremental)])
-        con.execute("attach ? as ful (read_only)", [str(full)])
-        tables = published_tables(con, "inc")
-        assert tables == published_tables(con, "ful")
-        assert len(tables) == 12
-        erasures = con.execute("select count(*) from inc.consent.consent_events where action = 'erasure'").fetchone()
-        assert erasures == (1,), "the second increment was read"
-        for schema, table in tables:
-            for a, b in (("inc", "ful"), ("ful", "inc")):
-                extra = con.execute(
-                    f'select count(*) from (select * from {a}.{schema}."{table}" '
-                    f'except all select * from {b}.{schema}."{table}")').fetchone()[0]
-                assert extra == 0, f"{schema}.{table}: {extra} rows in {a} not in {b}"
+    assert_same_published(incremental, full)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        erasures = con.execute("select count(*) from consent.consent_events where action = 'erasure'").fetchone()
+    assert erasures == (1,), "the second increment was read"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small generated history (every source, re-deliveries, snapshots) and its full refresh."""
+    root = tmp_path_factory.mktemp("generated")
+    landing = root / "landing"
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "generate", "--out", str(landing), "--contacts", "150",
+         "--days", "3", "--seed", "11", "--end-date", GENERATED_END],
+        cwd=REPO, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    full = root / "full" / "work.duckdb"
+    full.parent.mkdir()
+    built = dbt_build(landing, full, AS_OF, exclude=TESTS, full_refresh=True)
+    assert built.returncode == 0, built.stdout[-3000:]
+    return landing, full
+
+
+def land(files: list[Path], source: Path, landing: Path) -> None:
+    for file in files:
+        target = landing / file.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, target)
+
+
+def extract_days(landing: Path) -> dict[str, list[Path]]:
+    days: dict[str, list[Path]] = {}
+    for file in sorted(p for p in landing.glob("*/*/*") if p.is_file()):
+        days.setdefault(file.parent.name, []).append(file)
+    return days
+
+
+def test_nightly_batches_equal_one_full_refresh(tmp_path: Path, generated: tuple[Path, Path]) -> None:
+    """Landing the files day by day, with an incremental run each night, publishes the same tables
+    as one full refresh over all of them."""
+    source, full = generated
+    days = extract_days(source)
+    assert len(days) >= 3
+    landing = tmp_path / "landing"
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for day in sorted(days):
+        land(days[day], source, landing)
+        result = dbt_build(landing, database, AS_OF, exclude=TESTS)
+        assert result.returncode == 0, f"night of {day}: " + result.stdout[-3000:]
+    assert_same_published(database, full)
+
+
+def test_a_late_file_equals_it_arriving_on_time(tmp_path: Path, generated: tuple[Path, Path]) -> None:
+    """A file dated in the past that lands after later files gives the tables it would have given
+    had it come on time: the first day's files land last."""
+    source, full = generated
+    days = extract_days(source)
+    first, *rest = sorted(days)
+    landing = tmp_path / "landing"
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    land([f for day in rest for f in days[day]], source, landing)
+    assert dbt_build(landing, database, AS_OF, exclude=TESTS).returncode == 0
+    land(days[first], source, landing)
+    late = dbt_build(landing, database, AS_OF, exclude=TESTS)
+    assert late.returncode == 0, late.stdout[-3000:]
+    assert_same_published(database, full)
+
+
+def test_a_new_run_date_reuses_the_parse(tmp_path: Path) -> None:
+    """The run date reaches dbt in CONSENT_LEDGER_AS_OF, not as a dbt var: the next night's parse is
+    partial, not full ("Unable to do partial parsing because config vars ... changed"), and the SQL
+    it compiles is for the new date."""
+    env = {**os.environ, "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
+           "CONSENT_LEDGER_WORKING_DB": str(tmp_path / "work.duckdb")}
+    dbt = [str(Path(sys.executable).with_name("dbt")), "--debug", "--log-format", "json"]
+    where = ["--profiles-dir", str(REPO), "--project-dir", str(REPO)]
+    events = []
+    for as_of, command in (("2026-03-10", ["parse"]), ("2026-03-11", ["compile", "--select", "consent_status"])):
+        result = subprocess.run(dbt + command + where, cwd=REPO, env={**env, "CONSENT_LEDGER_AS_OF": as_of},
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout[-3000:]
+        events.append({json.loads(line)["info"]["name"] for line in result.stdout.splitlines()
+                       if line.startswith("{")})
+    assert "UnableToPartialParse" not in events[1]
+    assert events[1] & {"PartialParsingSkipParsing", "PartialParsingEnabled"}
+    compiled = next((tmp_path / "target" / "compiled").rglob("consent_status.sql")).read_text()
+    assert "cast('2026-03-11' as date)" in compiled

@@ -1,4 +1,22 @@
-{#- Adding a source: write int_<source>_events__mapped and list the source here. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='file_name',
+        on_schema_change='fail',
+    )
+}}
+
+{#- Every outcome of every mapping model in one shape, with the deterministic event_id; events
+    dated after the end of the run date or before 2000 are rejected here.
+
+    Incremental: a night writes only the files with an outcome that is new or changed since the
+    last run (a new file; an event dated after the last run date that tonight's date lets in; a
+    line a mapping re-judged because a later or late file arrived), found by comparing each
+    line's outcome with the stored one, and overwrites those files whole (delete+insert by
+    file_name: overwrite by partition, which Spark has too). The result is the table a full
+    refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
+    orchestrator. -#}
 {%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
 {%- set columns = event_outcome_columns() -%}
 
@@ -25,7 +43,9 @@ unioned as (
 checked as (
 
     select
-        * exclude (outcome, reason),
+        {% for column in columns if column not in ('outcome', 'reason') -%}
+        {{ column }},
+        {% endfor -%}
         case
             when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'rejected'
             when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'rejected'
@@ -40,7 +60,7 @@ checked as (
 
 ),
 
-final as (
+identified as (
 
     select
         {{ columns | join(', ') }},
@@ -49,6 +69,45 @@ final as (
         end as event_id
     from checked
 
+),
+
+{% if is_incremental() %}
+stored as (
+
+    select file_name, line_number, element_index, outcome, reason, event_id
+    from {{ this }}
+
+),
+
+changed_files as (
+
+    -- files with an outcome not stored yet, or stored with another outcome, reason or event
+    select distinct identified.file_name
+    from identified
+    left join stored
+        on stored.file_name = identified.file_name
+        and stored.line_number = identified.line_number
+        and stored.element_index = identified.element_index
+    where stored.file_name is null
+        or stored.outcome <> identified.outcome
+        or coalesce(stored.reason, '') <> coalesce(identified.reason, '')
+        or coalesce(stored.event_id, '') <> coalesce(identified.event_id, '')
+
+),
+
+final as (
+
+    select identified.*
+    from identified
+    inner join changed_files on changed_files.file_name = identified.file_name
+
 )
+{% else %}
+final as (
+
+    select * from identified
+
+)
+{% endif %}
 
 select * from final

@@ -1,5 +1,14 @@
 {#- HubSpot contact records: identity and country, no consent event. One row per landed line,
     typed, with the reason the line cannot be used (parse_error). -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.id',
+    '$.properties.email',
+    '$.properties.country',
+    '$.properties.hs_legal_basis',
+    '$.updatedAt',
+] -%}
+
 with
 
 lines as (
@@ -17,6 +26,15 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -27,14 +45,14 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.id') }} as hubspot_contact_id,
-        {{ normalize_email(json_text('doc', '$.properties.email')) }} as email,
-        {{ json_text('doc', '$.properties.country') }} as country_raw,
-        {{ country_code(json_text('doc', '$.properties.country')) }} as country_code,
-        {{ json_text('doc', '$.properties.hs_legal_basis') }} as hs_legal_basis,
-        {{ json_text('doc', '$.updatedAt') }} as updated_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.updatedAt')) }} as updated_at
-    from parsed
+        {{ json_text_at('doc_texts', text_paths, '$.id') }} as hubspot_contact_id,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.properties.email')) }} as email,
+        {{ json_text_at('doc_texts', text_paths, '$.properties.country') }} as country_raw,
+        {{ country_code(json_text_at('doc_texts', text_paths, '$.properties.country')) }} as country_code,
+        {{ json_text_at('doc_texts', text_paths, '$.properties.hs_legal_basis') }} as hs_legal_basis,
+        {{ json_text_at('doc_texts', text_paths, '$.updatedAt') }} as updated_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.updatedAt')) }} as updated_at
+    from extracted
 
 ),
 

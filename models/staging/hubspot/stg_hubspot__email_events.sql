@@ -1,5 +1,15 @@
 {#- HubSpot email events (bounces, spam reports and the rest): one row per landed line, typed,
     with the reason the line cannot be used (parse_error). `created` is epoch milliseconds. -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.id',
+    '$.type',
+    '$.recipient',
+    '$.created',
+    '$.category',
+    '$.emailCampaignId',
+] -%}
+
 with
 
 lines as (
@@ -17,6 +27,15 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -27,14 +46,14 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.id') }} as email_event_id,
-        upper({{ json_text('doc', '$.type') }}) as event_type,
-        {{ normalize_email(json_text('doc', '$.recipient')) }} as email,
-        {{ json_text('doc', '$.created') }} as occurred_at_raw,
-        {{ epoch_ms_to_timestamp(json_text('doc', '$.created')) }} as occurred_at,
-        upper({{ json_text('doc', '$.category') }}) as bounce_category,
-        {{ json_text('doc', '$.emailCampaignId') }} as email_campaign_id
-    from parsed
+        {{ json_text_at('doc_texts', text_paths, '$.id') }} as email_event_id,
+        upper({{ json_text_at('doc_texts', text_paths, '$.type') }}) as event_type,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.recipient')) }} as email,
+        {{ json_text_at('doc_texts', text_paths, '$.created') }} as occurred_at_raw,
+        {{ epoch_ms_to_timestamp(json_text_at('doc_texts', text_paths, '$.created')) }} as occurred_at,
+        upper({{ json_text_at('doc_texts', text_paths, '$.category') }}) as bounce_category,
+        {{ json_text_at('doc_texts', text_paths, '$.emailCampaignId') }} as email_campaign_id
+    from extracted
 
 ),
 

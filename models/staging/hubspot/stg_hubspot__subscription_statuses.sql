@@ -1,5 +1,20 @@
 {#- HubSpot communication-preferences v4 PublicStatus changes: one row per landed line, typed,
     with the reason the line cannot be used (parse_error). Mapping happens downstream. -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.subscriberIdString',
+    '$.channel',
+    '$.subscriptionId',
+    '$.subscriptionName',
+    '$.status',
+    '$.source',
+    '$.legalBasis',
+    '$.legalBasisExplanation',
+    '$.timestamp',
+    '$.businessUnitId',
+    '$.setStatusSuccessReason',
+] -%}
+
 with
 
 lines as (
@@ -17,6 +32,15 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -27,19 +51,19 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ normalize_email(json_text('doc', '$.subscriberIdString')) }} as email,
-        lower({{ json_text('doc', '$.channel') }}) as channel,
-        {{ json_text('doc', '$.subscriptionId') }} as subscription_id,
-        {{ json_text('doc', '$.subscriptionName') }} as subscription_name,
-        upper({{ json_text('doc', '$.status') }}) as subscription_status,
-        upper({{ json_text('doc', '$.source') }}) as status_source,
-        upper({{ json_text('doc', '$.legalBasis') }}) as legal_basis,
-        {{ json_text('doc', '$.legalBasisExplanation') }} as legal_basis_explanation,
-        {{ json_text('doc', '$.timestamp') }} as occurred_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.timestamp')) }} as occurred_at,
-        {{ json_text('doc', '$.businessUnitId') }} as business_unit_id,
-        upper({{ json_text('doc', '$.setStatusSuccessReason') }}) as set_status_success_reason
-    from parsed
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.subscriberIdString')) }} as email,
+        lower({{ json_text_at('doc_texts', text_paths, '$.channel') }}) as channel,
+        {{ json_text_at('doc_texts', text_paths, '$.subscriptionId') }} as subscription_id,
+        {{ json_text_at('doc_texts', text_paths, '$.subscriptionName') }} as subscription_name,
+        upper({{ json_text_at('doc_texts', text_paths, '$.status') }}) as subscription_status,
+        upper({{ json_text_at('doc_texts', text_paths, '$.source') }}) as status_source,
+        upper({{ json_text_at('doc_texts', text_paths, '$.legalBasis') }}) as legal_basis,
+        {{ json_text_at('doc_texts', text_paths, '$.legalBasisExplanation') }} as legal_basis_explanation,
+        {{ json_text_at('doc_texts', text_paths, '$.timestamp') }} as occurred_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.timestamp')) }} as occurred_at,
+        {{ json_text_at('doc_texts', text_paths, '$.businessUnitId') }} as business_unit_id,
+        upper({{ json_text_at('doc_texts', text_paths, '$.setStatusSuccessReason') }}) as set_status_success_reason
+    from extracted
 
 ),
 

@@ -1,5 +1,15 @@
 {#- HubSpot "opt out of all" changes (PublicWideStatus): one row per landed line, typed, with the
     reason the line cannot be used (parse_error). -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.subscriberIdString',
+    '$.channel',
+    '$.status',
+    '$.wideStatusType',
+    '$.businessUnitId',
+    '$.timestamp',
+] -%}
+
 with
 
 lines as (
@@ -17,6 +27,15 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -27,14 +46,14 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ normalize_email(json_text('doc', '$.subscriberIdString')) }} as email,
-        lower({{ json_text('doc', '$.channel') }}) as channel,
-        upper({{ json_text('doc', '$.status') }}) as wide_status,
-        upper({{ json_text('doc', '$.wideStatusType') }}) as wide_status_type,
-        {{ json_text('doc', '$.businessUnitId') }} as business_unit_id,
-        {{ json_text('doc', '$.timestamp') }} as occurred_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.timestamp')) }} as occurred_at
-    from parsed
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.subscriberIdString')) }} as email,
+        lower({{ json_text_at('doc_texts', text_paths, '$.channel') }}) as channel,
+        upper({{ json_text_at('doc_texts', text_paths, '$.status') }}) as wide_status,
+        upper({{ json_text_at('doc_texts', text_paths, '$.wideStatusType') }}) as wide_status_type,
+        {{ json_text_at('doc_texts', text_paths, '$.businessUnitId') }} as business_unit_id,
+        {{ json_text_at('doc_texts', text_paths, '$.timestamp') }} as occurred_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.timestamp')) }} as occurred_at
+    from extracted
 
 ),
 

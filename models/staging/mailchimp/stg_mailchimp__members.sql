@@ -2,6 +2,25 @@
     with the reason the line cannot be used (parse_error). IP addresses are kept only hashed.
     marketing_permissions is typed here into a list, one struct per element with its own
     element_error, so the mapping model can accept the good elements and reject the bad ones. -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.id',
+    '$.list_id',
+    '$.email_address',
+    '$.status',
+    '$.timestamp_signup',
+    '$.ip_signup',
+    '$.timestamp_opt',
+    '$.ip_opt',
+    '$.last_changed',
+    '$.unsubscribe_reason',
+    '$.location.country_code',
+    '$.source',
+] -%}
+{%- set kind_paths = [
+    '$.marketing_permissions',
+] -%}
+
 with
 
 lines as (
@@ -19,6 +38,16 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts,
+        {{ json_kinds('doc', kind_paths) }} as doc_kinds
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -29,28 +58,28 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.id') }} as member_id,
-        {{ json_text('doc', '$.list_id') }} as list_id,
-        {{ normalize_email(json_text('doc', '$.email_address')) }} as email,
-        lower({{ json_text('doc', '$.status') }}) as member_status,
-        {{ json_text('doc', '$.timestamp_signup') }} as signed_up_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.timestamp_signup')) }} as signed_up_at,
-        {{ sha256_hex(json_text('doc', '$.ip_signup')) }} as ip_signup_hash,
-        {{ json_text('doc', '$.timestamp_opt') }} as opted_in_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.timestamp_opt')) }} as opted_in_at,
-        {{ sha256_hex(json_text('doc', '$.ip_opt')) }} as ip_opt_hash,
-        {{ json_text('doc', '$.last_changed') }} as last_changed_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.last_changed')) }} as last_changed_at,
-        {{ json_text('doc', '$.unsubscribe_reason') }} as unsubscribe_reason,
-        {{ country_code(json_text('doc', '$.location.country_code')) }} as country_code,
-        {{ json_text('doc', '$.source') }} as signup_source,
-        {{ json_kind('doc', '$.marketing_permissions') }} as permissions_kind,
+        {{ json_text_at('doc_texts', text_paths, '$.id') }} as member_id,
+        {{ json_text_at('doc_texts', text_paths, '$.list_id') }} as list_id,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.email_address')) }} as email,
+        lower({{ json_text_at('doc_texts', text_paths, '$.status') }}) as member_status,
+        {{ json_text_at('doc_texts', text_paths, '$.timestamp_signup') }} as signed_up_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.timestamp_signup')) }} as signed_up_at,
+        {{ sha256_hex(json_text_at('doc_texts', text_paths, '$.ip_signup')) }} as ip_signup_hash,
+        {{ json_text_at('doc_texts', text_paths, '$.timestamp_opt') }} as opted_in_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.timestamp_opt')) }} as opted_in_at,
+        {{ sha256_hex(json_text_at('doc_texts', text_paths, '$.ip_opt')) }} as ip_opt_hash,
+        {{ json_text_at('doc_texts', text_paths, '$.last_changed') }} as last_changed_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.last_changed')) }} as last_changed_at,
+        {{ json_text_at('doc_texts', text_paths, '$.unsubscribe_reason') }} as unsubscribe_reason,
+        {{ country_code(json_text_at('doc_texts', text_paths, '$.location.country_code')) }} as country_code,
+        {{ json_text_at('doc_texts', text_paths, '$.source') }} as signup_source,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.marketing_permissions') }} as permissions_kind,
         case
-            when {{ json_kind('doc', '$.marketing_permissions') }} = 'ARRAY'
+            when {{ json_kind_at('doc_kinds', kind_paths, '$.marketing_permissions') }} = 'ARRAY'
                 then cast(json_extract(doc, '$.marketing_permissions') as json[])
             else []::json[]
         end as permission_elements
-    from parsed
+    from extracted
 
 ),
 

@@ -2,6 +2,26 @@
     purposes array stays JSON here; int_onetrust_events__mapped unnests it. Whether a line is
     test traffic, carries a supported identifier or a valid address is decided in the mapping,
     so parse_error only names structural defects. -#}
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.receiptId',
+    '$.identifier',
+    '$.identifierType',
+    '$.interactionDate',
+    '$.collectionPointId',
+    '$.collectionPointVersion',
+    '$.moc',
+    '$.doubleOptIn',
+    '$.test',
+    '$.geoLocation.country',
+    '$.geoLocation.state',
+] -%}
+{%- set kind_paths = [
+    '$.doubleOptIn',
+    '$.test',
+    '$.purposes',
+] -%}
+
 with
 
 lines as (
@@ -19,6 +39,16 @@ parsed as (
 
 ),
 
+extracted as (
+
+    select
+        *,
+        {{ json_texts('doc', text_paths) }} as doc_texts,
+        {{ json_kinds('doc', kind_paths) }} as doc_kinds
+    from parsed
+
+),
+
 typed as (
 
     select
@@ -29,24 +59,24 @@ typed as (
         extract_date,
         loaded_at,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.receiptId') }} as receipt_id,
-        {{ json_text('doc', '$.identifier') }} as identifier,
-        lower({{ json_text('doc', '$.identifierType') }}) as identifier_type,
-        {{ normalize_email(json_text('doc', '$.identifier')) }} as email,
-        {{ json_text('doc', '$.interactionDate') }} as interaction_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.interactionDate')) }} as interaction_at,
-        {{ json_text('doc', '$.collectionPointId') }} as collection_point_id,
-        {{ json_text('doc', '$.collectionPointVersion') }} as collection_point_version,
-        upper({{ json_text('doc', '$.moc') }}) as moc,
-        {{ parse_bool(json_text('doc', '$.doubleOptIn')) }} as is_double_opt_in,
-        {{ json_kind('doc', '$.doubleOptIn') }} as double_opt_in_kind,
-        {{ parse_bool(json_text('doc', '$.test')) }} as is_test,
-        {{ json_kind('doc', '$.test') }} as test_kind,
-        {{ country_code(json_text('doc', '$.geoLocation.country')) }} as country_code,
-        upper({{ json_text('doc', '$.geoLocation.state') }}) as state_raw,
-        {{ json_kind('doc', '$.purposes') }} as purposes_kind,
+        {{ json_text_at('doc_texts', text_paths, '$.receiptId') }} as receipt_id,
+        {{ json_text_at('doc_texts', text_paths, '$.identifier') }} as identifier,
+        lower({{ json_text_at('doc_texts', text_paths, '$.identifierType') }}) as identifier_type,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.identifier')) }} as email,
+        {{ json_text_at('doc_texts', text_paths, '$.interactionDate') }} as interaction_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.interactionDate')) }} as interaction_at,
+        {{ json_text_at('doc_texts', text_paths, '$.collectionPointId') }} as collection_point_id,
+        {{ json_text_at('doc_texts', text_paths, '$.collectionPointVersion') }} as collection_point_version,
+        upper({{ json_text_at('doc_texts', text_paths, '$.moc') }}) as moc,
+        {{ parse_bool(json_text_at('doc_texts', text_paths, '$.doubleOptIn')) }} as is_double_opt_in,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.doubleOptIn') }} as double_opt_in_kind,
+        {{ parse_bool(json_text_at('doc_texts', text_paths, '$.test')) }} as is_test,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.test') }} as test_kind,
+        {{ country_code(json_text_at('doc_texts', text_paths, '$.geoLocation.country')) }} as country_code,
+        upper({{ json_text_at('doc_texts', text_paths, '$.geoLocation.state') }}) as state_raw,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.purposes') }} as purposes_kind,
         json_extract(doc, '$.purposes') as purposes
-    from parsed
+    from extracted
 
 ),
 
