@@ -61,3 +61,5 @@ def test_suppression_list_shows_each_sources_opt_out_in_force(warehouse: Path) -
     ]
     assert rows("us.twotools@example.com") == [("global", "", "global_opt_out", "webforms")]
     assert rows("us.channels@example.com") == [("channel", "email", "channel_opt_out", "hubspot")]
+    # the grant that lifted HubSpot's unsubscribe for product updates expired: listed again, whole scope
+    assert rows("us.lapsed@example.com") == [("channel", "email", "channel_opt_out", "hubspot")]

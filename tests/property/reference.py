@@ -188,9 +188,21 @@ def resolve(events: list[Event], purpose: str, channel: str, at: datetime) -> De
 
     keyed = _broader_blocks(seen, channel, sharing)
     in_force = _in_force(keyed)
+    decision: Decision | None = None
+    voided = False
+    if grant is not None:
+        # a broader opt-out after the grant voids it for good, even once that opt-out is lifted
+        voided = any(b.occurred_at >= grant.occurred_at and b.action in OPT_OUT_KINDS for _, b in keyed)
+        # grants of one cell at one instant that disagree (a re-delivery with other proof): the
+        # least permissive reading decides, whatever order they arrived in
+        twins = [e for e in purpose_events if e.action == "opt_in" and e.occurred_at == grant.occurred_at]
+        decision = min((_grant(e, purpose, juris, at) for e in twins), key=lambda d: d.can_contact)
     # a later explicit opt-in for this purpose lifts a broader opt-out for this purpose only, for as
-    # long as that grant is the purpose's state (a later withdrawal or not_given leaves the opt-out)
-    blocking = [b for b in in_force if grant is None or b.occurred_at >= grant.occurred_at]
+    # long as that grant stands: it is the purpose's state (a later withdrawal or not_given leaves
+    # the opt-out), valid, current and not voided (design "Least permissive wins": an implied,
+    # invalid, lapsed or voided grant is no explicit opt-in, so the opt-out is back in force)
+    lifting = grant if decision is not None and decision.status == "granted" and not voided else None
+    blocking = [b for b in in_force if lifting is None or b.occurred_at >= lifting.occurred_at]
     if blocking:
         kinds = {b.action for b in blocking}
         statuses = {"suppressed" if k in ("undeliverable", "complaint") else "withdrawn" for k in kinds}
@@ -200,18 +212,10 @@ def resolve(events: list[Event], purpose: str, channel: str, at: datetime) -> De
             acceptable.add("withdrawn")
         return Decision(status, False, "broader_opt_out:" + ",".join(sorted(kinds)), also_acceptable=acceptable)
 
-    if grant is not None:
-        # a broader opt-out after the grant voids it for good, even once that opt-out is lifted
-        if any(b.occurred_at >= grant.occurred_at and b.action in OPT_OUT_KINDS for _, b in keyed):
+    if grant is not None and decision is not None:
+        if voided:
             return _never_asked(juris, "grant_voided_by_broader_opt_out")
-        # grants of one cell at one instant that disagree (a re-delivery with other proof): the
-        # least permissive reading decides, whatever order they arrived in
-        twins = [e for e in purpose_events if e.action == "opt_in" and e.occurred_at == grant.occurred_at]
-        decision = min((_grant(e, purpose, juris, at) for e in twins), key=lambda d: d.can_contact)
-        if decision.status != "granted" and in_force:
-            # the grant that lifted a broader opt-out no longer counts: the opt-out governs again
-            decision.can_contact, decision.ambiguous = False, None
-            decision.also_acceptable |= {"withdrawn", "suppressed"}
+        # nothing in force (a grant that does not stand lifts nothing, so it was blocked above)
         return decision
     if state is None:
         return _never_asked(juris, "never_asked")

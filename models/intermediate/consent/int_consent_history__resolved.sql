@@ -6,9 +6,18 @@
     Fail closed on every path (issue 10):
     - Global and channel opt-outs are kept per source system (opt_out_spans): an opt-out from a
       tool stays in force until that same tool lifts it (its next opt-in at that scope), or the
-      person gives a later explicit opt-in for a purpose, which lifts it for that purpose only.
+      person gives a later explicit opt-in for a purpose, which lifts it for that purpose only
+      and only while that grant stands (its own decision is granted). Once the grant lapses
+      (expired, reconsent_required) or is not valid or not yet confirmed, the broader opt-out,
+      undeliverable/complaint or sale opt-out is back in force with its own evidence.
       A lift in one tool never reopens another tool's opt-out; across tools the least permissive
       state wins, and the earliest opt-out still in force is the evidence.
+    - CASL grants are checked like opt-in ones (design step 3): a pre-checked box is invalid
+      (prechecked_consent); an unknown pre-check state or a missing capture method/point is no
+      proof (incomplete_proof). This holds for CASL implied consent (implied_business,
+      implied_inquiry) too: it has no box, but a source that does not record the pre-check state
+      (OneTrust IMPLICIT) proves nothing about how it was obtained, and the design lists
+      "pre-check state unknown" for CASL without exception, so it fails closed (invalid).
     - A grant's notice version counts only when it is a version of the policy_versions seed;
       versions compare by the seed's version_order, never by parsing their text. In opt-in and
       CASL regimes a grant without a seeded version is invalid (unknown_notice_version).
@@ -321,51 +330,110 @@ with_reconsent as (
 
 ),
 
+with_grant_decision as (
+
+    -- steps 3-5 for the cell's latest purpose grant, on its own: whether it is valid, confirmed,
+    -- current and unexpired. Only a grant that stands (granted) lifts a broader opt-out.
+    select
+        with_reconsent.*,
+        case when purpose_last.action = 'opt_in' then case
+        -- 3. grant validity where the regime requires opt-in or is CASL
+            when regime = 'opt_in' and grant_basis = 'legitimate_interest' and not legitimate_interest_allowed
+                then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': purpose_last.event_id}
+            when regime = 'opt_in' and coalesce(grant_basis, 'unknown') not in ('consent', 'legitimate_interest')
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+            -- CASL: express consent, or implied consent within its window
+            when regime = 'casl'
+                and coalesce(grant_basis, 'unknown') not in ('consent', 'implied_business', 'implied_inquiry')
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+            -- a box the person ticked: pre-checked is no consent, an unknown pre-check state is no
+            -- proof. CASL implied consent has no box, but a source that records none proves none
+            -- (fail closed: such a grant is invalid too)
+            when regime in ('opt_in', 'casl') and grant_basis in ('consent', 'implied_business', 'implied_inquiry')
+                and grant_prechecked
+                then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
+            when regime in ('opt_in', 'casl') and grant_basis in ('consent', 'implied_business', 'implied_inquiry')
+                and grant_prechecked is null
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
+            -- the notice the person saw must be a seeded version: missing, malformed or unknown is no proof
+            when regime in ('opt_in', 'casl') and grant_policy_version_order is null
+                then {'status': 'invalid', 'reason': 'unknown_notice_version', 'evidence': purpose_last.event_id}
+            -- proof of consent (GDPR Art. 7(1), CASL s. 13): how and where it was captured
+            when regime in ('opt_in', 'casl') and (grant_capture_method is null or grant_capture_point is null)
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
+            when double_opt_in_required and grant_basis = 'consent'
+                and (grant_double_opt_in_at is null or grant_double_opt_in_at > changed_at)
+                then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': purpose_last.event_id}
+        -- 4. policy versions that require re-consent; 5. expiry
+            when needs_reconsent
+                then {'status': 'reconsent_required', 'reason': 'reconsent_required', 'evidence': purpose_last.event_id}
+            when grant_lapses_at <= changed_at
+                then {'status': 'expired', 'reason': 'expired', 'evidence': purpose_last.event_id}
+            else {'status': 'granted', 'reason': null, 'evidence': purpose_last.event_id}
+        end end as grant_decision
+    from with_reconsent
+
+),
+
+with_lift as (
+
+    select
+        *,
+        -- the grant that lifts broader opt-outs given before it, while it stands: valid,
+        -- confirmed, current, and not voided by a broader opt-out after it (a grant voided by
+        -- one tool's opt-out does not keep lifting another tool's once that one is reset)
+        case when grant_decision.status = 'granted' and not coalesce(grant_at <= broader_opt_out_at, false)
+            then grant_at end as lifting_grant_at
+    from with_grant_decision
+
+),
+
 standing_opt_outs as (
 
     -- every source's global or channel opt-out in force at the change point that no later
-    -- explicit purpose grant lifted; the earliest of each scope decides
+    -- explicit purpose grant standing at that point lifted; the earliest of each scope decides
     select
-        with_grant.contact_key,
-        with_grant.purpose,
-        with_grant.channel,
-        with_grant.changed_at,
+        with_lift.contact_key,
+        with_lift.purpose,
+        with_lift.channel,
+        with_lift.changed_at,
         opt_out_spans.scope,
         opt_out_spans.event_id,
         row_number() over (
-            partition by with_grant.contact_key, with_grant.purpose, with_grant.channel,
-                with_grant.changed_at, opt_out_spans.scope
+            partition by with_lift.contact_key, with_lift.purpose, with_lift.channel,
+                with_lift.changed_at, opt_out_spans.scope
             order by opt_out_spans.opted_out_at, opt_out_spans.event_id
         ) as standing_rank
-    from with_grant
+    from with_lift
     inner join opt_out_spans
-        on opt_out_spans.contact_key = with_grant.contact_key
-        and (opt_out_spans.scope = 'global' or opt_out_spans.channel = with_grant.channel)
-        and opt_out_spans.opted_out_at <= with_grant.changed_at
-        and (opt_out_spans.lifted_at is null or with_grant.changed_at < opt_out_spans.lifted_at)
-    where with_grant.grant_at is null or with_grant.grant_at <= opt_out_spans.opted_out_at
+        on opt_out_spans.contact_key = with_lift.contact_key
+        and (opt_out_spans.scope = 'global' or opt_out_spans.channel = with_lift.channel)
+        and opt_out_spans.opted_out_at <= with_lift.changed_at
+        and (opt_out_spans.lifted_at is null or with_lift.changed_at < opt_out_spans.lifted_at)
+    -- a lapsed, withdrawn or otherwise invalid grant lifts nothing: the opt-out is back in force
+    where with_lift.lifting_grant_at is null or with_lift.lifting_grant_at <= opt_out_spans.opted_out_at
 
 ),
 
 with_standing as (
 
     select
-        with_reconsent.*,
+        with_lift.*,
         global_standing.event_id as global_opt_out_event_id,
         channel_standing.event_id as channel_opt_out_event_id
-    from with_reconsent
+    from with_lift
     left join standing_opt_outs as global_standing
-        on global_standing.contact_key = with_reconsent.contact_key
-        and global_standing.purpose = with_reconsent.purpose
-        and global_standing.channel = with_reconsent.channel
-        and global_standing.changed_at = with_reconsent.changed_at
+        on global_standing.contact_key = with_lift.contact_key
+        and global_standing.purpose = with_lift.purpose
+        and global_standing.channel = with_lift.channel
+        and global_standing.changed_at = with_lift.changed_at
         and global_standing.scope = 'global'
         and global_standing.standing_rank = 1
     left join standing_opt_outs as channel_standing
-        on channel_standing.contact_key = with_reconsent.contact_key
-        and channel_standing.purpose = with_reconsent.purpose
-        and channel_standing.channel = with_reconsent.channel
-        and channel_standing.changed_at = with_reconsent.changed_at
+        on channel_standing.contact_key = with_lift.contact_key
+        and channel_standing.purpose = with_lift.purpose
+        and channel_standing.channel = with_lift.channel
+        and channel_standing.changed_at = with_lift.changed_at
         and channel_standing.scope = 'channel'
         and channel_standing.standing_rank = 1
 
@@ -375,17 +443,17 @@ decided as (
 
     select
         *,
-        -- 1. suppressions first: erasure, then broader blocks no later grant has lifted
+        -- 1. suppressions first: erasure, then broader blocks no later grant standing now has lifted
         case
             when erasure is not null then {'status': 'suppressed', 'reason': 'erasure', 'evidence': erasure.event_id}
-            when delivery_block is not null and (grant_at is null or grant_at <= delivery_block.at)
+            when delivery_block is not null and (lifting_grant_at is null or lifting_grant_at <= delivery_block.at)
                 then {'status': 'suppressed', 'reason': delivery_block.action, 'evidence': delivery_block.event_id}
             -- a global or channel opt-out from any source that the same source has not lifted
             when global_opt_out_event_id is not null
                 then {'status': 'withdrawn', 'reason': 'global_opt_out', 'evidence': global_opt_out_event_id}
             when channel_opt_out_event_id is not null
                 then {'status': 'withdrawn', 'reason': 'channel_opt_out', 'evidence': channel_opt_out_event_id}
-            when sale_block is not null and (grant_at is null or grant_at <= sale_block.at)
+            when sale_block is not null and (lifting_grant_at is null or lifting_grant_at <= sale_block.at)
                 then {'status': 'withdrawn', 'reason': 'sale_opt_out', 'evidence': sale_block.event_id}
         -- 2. the latest purpose event; not_given never lifts an earlier opt-out
             when purpose_last.action = 'opt_out'
@@ -399,40 +467,8 @@ decided as (
             -- a grant older than a broader opt-out stays void after that opt-out is lifted
             when purpose_last.action = 'opt_in' and grant_at <= broader_opt_out_at
                 then {'status': 'not_given', 'reason': 'no_consent', 'evidence': broader_lift_event_id}
-        -- 3. grant validity where the regime requires opt-in
-            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'legitimate_interest'
-                and not legitimate_interest_allowed
-                then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and regime = 'opt_in'
-                and coalesce(grant_basis, 'unknown') not in ('consent', 'legitimate_interest')
-                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
-            -- CASL: express consent, or implied consent within its window
-            when purpose_last.action = 'opt_in' and regime = 'casl'
-                and coalesce(grant_basis, 'unknown') not in ('consent', 'implied_business', 'implied_inquiry')
-                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
-                and grant_prechecked
-                then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and regime = 'opt_in' and grant_basis = 'consent'
-                and grant_prechecked is null
-                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
-            -- the notice the person saw must be a seeded version: missing, malformed or unknown is no proof
-            when purpose_last.action = 'opt_in' and regime in ('opt_in', 'casl') and grant_policy_version_order is null
-                then {'status': 'invalid', 'reason': 'unknown_notice_version', 'evidence': purpose_last.event_id}
-            -- proof of consent (GDPR Art. 7(1)): how and where it was captured
-            when purpose_last.action = 'opt_in' and regime = 'opt_in'
-                and (grant_capture_method is null or grant_capture_point is null)
-                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and double_opt_in_required and grant_basis = 'consent'
-                and (grant_double_opt_in_at is null or grant_double_opt_in_at > changed_at)
-                then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': purpose_last.event_id}
-        -- 4. policy versions that require re-consent; 5. expiry
-            when purpose_last.action = 'opt_in' and needs_reconsent
-                then {'status': 'reconsent_required', 'reason': 'reconsent_required', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in' and grant_lapses_at <= changed_at
-                then {'status': 'expired', 'reason': 'expired', 'evidence': purpose_last.event_id}
-            when purpose_last.action = 'opt_in'
-                then {'status': 'granted', 'reason': null, 'evidence': purpose_last.event_id}
+        -- 3.-5. the grant's own validity, confirmation, re-consent and expiry
+            when purpose_last.action = 'opt_in' then grant_decision
             else {'status': 'not_given', 'reason': 'no_consent', 'evidence': broader_lift_event_id}
         end as decision
     from with_standing
@@ -473,7 +509,7 @@ islands as (
         ) as is_change,
         -- the cell's state at its last change point, for the interval in force at the end
         last_value(next_scheduled_at) over cell_to_end as current_next_scheduled_at,
-        last_value(grant_at) over cell_to_end as current_grant_at
+        last_value(lifting_grant_at) over cell_to_end as current_grant_at
     from with_contactability
     window
         cell_order as (partition by contact_key, purpose, channel order by changed_at),
@@ -516,7 +552,7 @@ final as (
         regime,
         decision.evidence as evidence_event_id,
         case when valid_to is null then current_next_scheduled_at end as decision_valid_until,
-        -- broader opt-outs given before this purpose grant are lifted for the cell (read by
+        -- broader opt-outs given before this purpose grant, while it stands, are lifted for the cell (read by
         -- suppression_list to list only the opt-outs that still block it)
         case when valid_to is null then current_grant_at end as lifts_opt_outs_before
     from intervals

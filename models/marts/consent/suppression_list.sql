@@ -3,7 +3,9 @@
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
     opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
     opt-out for some purposes, the rows name the purpose × channel cells it still blocks, so a
-    tool that applies the list never suppresses the purpose the person opted back into.
+    tool that applies the list never suppresses the purpose the person opted back into. Only a
+    grant that still stands lifts (the resolver's lifts_opt_outs_before is null once it lapsed,
+    needs re-consent, is invalid or was voided): then the opt-out is listed at its whole scope again.
 
     Opt-outs are per source (issue 10): every source's global or channel opt-out that the same
     source has not lifted is listed with its own evidence, whether or not it is the one that
