@@ -70,7 +70,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.export import ExportError, copy_to, open_published, quote_ident, temp_path
+from orchestration.csv_safety import copy_csv, unsafe_sql
+from orchestration.export import ExportError, open_published, quote_ident, temp_path
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +154,31 @@ def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path(path)
     try:
-        copy_to(con, select_sql, temp, "csv")
+        copy_csv(con, select_sql, temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+MANUAL_HANDLING = "manual_handling.csv"
+
+
+def _write_manual_handling(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """List the withheld addresses (neutralised, so the list itself is safe to open); 0 writes none."""
+    count = con.execute("select count(distinct contact_key) from withheld").fetchone()[0]
+    if count:
+        _write_atomic(
+            con,
+            "select contact_key, email, string_agg(import, ' ') as imports, "
+            "'starts with a character a spreadsheet reads as a formula: apply by hand' as reason "
+            "from (select distinct contact_key, email, import from withheld order by import) "
+            "group by contact_key, email order by contact_key",
+            path,
+        )
+    else:
+        path.unlink(missing_ok=True)
+    return count
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -208,17 +229,24 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             select contact_key from consent.contacts where is_erased
             """
         )
+        # an address a spreadsheet would read as a formula is never written to an import file
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
         for spec in IMPORTS:
             current = f"current_{spec.prefix}"
             con.execute(
                 f"""
                 create temp table {current} as
-                select distinct lower(trim(s.email)) as email
+                select distinct s.contact_key, lower(trim(s.email)) as email
                 from consent.suppression_list as s
                 inner join consent.contacts as c on c.contact_key = s.contact_key
                 where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
                 """
             )
+            con.execute(
+                f"insert into withheld select contact_key, email, '{spec.prefix}' from {current} "
+                f"where {unsafe_sql('email')}"
+            )
+            con.execute(f"delete from {current} where {unsafe_sql('email')}")
             previous = previous_full(exports_root, as_of, spec)
             con.execute("create or replace temp table previous (email varchar)")
             if previous is not None:
@@ -250,11 +278,14 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
 
             folder = run_dir / spec.tool
             files = {
-                "full": select(f"select email from {current}", "true"),
-                "added": select(f"select email from {current} except select email from previous", "true"),
+                "full": select(f"select distinct email from {current}", "true"),
+                "added": select(
+                    f"select email from {current} except select email from previous", "true"
+                ),
                 "lifted": select(
                     f"select email from previous except select email from {current} "
-                    "except select email from previous_erased",
+                    "except select email from previous_erased "
+                    f"except select email from withheld where import = '{spec.prefix}'",
                     "false",
                 ),
             }
@@ -278,12 +309,15 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                    and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']}))
             """
         ).fetchone()
+        withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)
     summary = (
         f"suppression sync {as_of}: " + "; ".join(counts)
         + f". {erased_count} erased contacts cannot be synced by address (no email is kept): delete them in "
         "each tool by the erasure procedure. "
         f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
         "`consent-ledger export`, not pushed as tool-wide flags."
+        + (f" {withheld} addresses a spreadsheet would read as a formula are withheld from the import files "
+           f"(still suppressed here): apply them by hand from {MANUAL_HANDLING}." if withheld else "")
     )
     _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
     _write_text(run_dir / "README.md", IMPORT_GUIDE)
@@ -305,7 +339,17 @@ def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str,
     outbox = Path(exports_root) / as_of / "outbox"
     with open_published(warehouse) as con:
         _check_as_of(con, as_of)
-        return {
-            name: _write_atomic(con, f"select * from consent.{name} order by email", outbox / f"{name}.csv")
-            for name in ("withdrawal_confirmations", "reconsent_requests")
-        }
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
+        written = {}
+        for name in ("withdrawal_confirmations", "reconsent_requests"):
+            con.execute(
+                f"insert into withheld select contact_key, email, '{name}' from consent.{name} "
+                f"where {unsafe_sql('email')}"
+            )
+            written[name] = _write_atomic(
+                con, f"select * from consent.{name} where not {unsafe_sql('email')} order by email",
+                outbox / f"{name}.csv",
+            )
+        if _write_manual_handling(con, outbox / MANUAL_HANDLING):
+            written["manual_handling"] = outbox / MANUAL_HANDLING
+        return written
