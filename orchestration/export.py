@@ -56,6 +56,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.csv_safety import copy_csv, unsafe_sql
+from orchestration.permissions import share
 from orchestration.warehouse import CATALOG, connect_published
 
 PUBLISHED_TABLES = (
@@ -280,6 +281,7 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
             if excluded_path:
                 copy_to(con, select_excluded, temps[excluded_path], "csv")
             for target in reversed(targets):  # the excluded file first: `out` appears last
+                share(temps[target])  # CONSENT_LEDGER_FILE_MODE, default 0640
                 os.replace(temps[target], target)
         except (duckdb.Error, OSError) as error:
             raise ExportError(f"cannot write {out}: {short_error(error)}") from error

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.permissions import share
+
 PUBLISHED_SCHEMAS = ("consent", "audit")
 
 
@@ -21,6 +23,17 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def remove_stale_copies(published: Path) -> list[Path]:
+    """A run killed mid-publish leaves its half-written copy and DuckDB's write-ahead log for it
+    (`.<name>.<pid>.publishing[.wal]`); the caller holds the run lock, so no publish is under way."""
+    removed = []
+    for pattern in (f".{published.name}.*.publishing", f".{published.name}.*.publishing.wal"):
+        for stale in published.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
+
+
 def publish(working: Path, published: Path) -> Publication:
     """Copy the consent.* and audit.* tables of the working database into a new file beside the
     published one, then rename() it over the published file.
@@ -30,9 +43,7 @@ def publish(working: Path, published: Path) -> Publication:
     Only published schemas are copied: staging tables hold raw lines and plain emails.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
-    # a run killed mid-publish leaves its half-written copy; the caller holds the run lock
-    for stale in published.parent.glob(f".{published.name}.*.publishing"):
-        stale.unlink(missing_ok=True)
+    remove_stale_copies(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.publishing")
     tables: dict[str, int] = {}
     try:
@@ -56,6 +67,7 @@ def publish(working: Path, published: Path) -> Publication:
             con.execute("detach pub")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
+        share(tmp)  # CONSENT_LEDGER_FILE_MODE (default 0640), before anyone can see the file
         os.replace(tmp, published)
         directory = os.open(published.parent, os.O_RDONLY)
         try:
@@ -64,4 +76,5 @@ def publish(working: Path, published: Path) -> Publication:
             os.close(directory)
     finally:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
     return Publication(path=published, tables=tables)

@@ -8,19 +8,42 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from orchestration import paths
-from orchestration.locking import warehouse_lock
+from orchestration.locking import remove_leftovers, warehouse_lock
+from orchestration.permissions import RUN_UMASK, dir_mode, file_mode, make_private, share_tree
 from orchestration.report import RunReport, load_counts
 
 
 class RunError(RuntimeError):
     """A problem the user can fix (bad paths, no landing data); printed without a traceback."""
+
+
+class RunEnvironmentError(RunError):
+    """The machine refuses (read-only or full disk, permissions): printed without a traceback."""
+
+
+def _writable(folder: Path, what: str) -> None:
+    """Fail before building when a folder the run writes cannot take a file (read-only, full,
+    permissions), with the OS's reason instead of a traceback from deep inside dbt or DuckDB."""
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            if what != "working database":  # people read what lands here: CONSENT_LEDGER_FILE_MODE
+                os.chmod(folder, dir_mode(file_mode()))
+        probe = folder / f".consent-ledger-write-test-{os.getpid()}"
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as error:
+        raise RunEnvironmentError(f"cannot write the {what} in {folder}: {error.strerror or error}") from None
 
 
 @dataclass
@@ -33,6 +56,12 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     report: Path | None = None
     data_docs: Path | None = None
+    failed_steps: list[str] = field(default_factory=list)
+
+    @property
+    def blocked_by_gate(self) -> bool:
+        """Not published because a check said no (not because a step broke)."""
+        return not self.published and not self.failed_steps
 
 
 def _prepare_manifest(as_of: date) -> None:
@@ -95,6 +124,10 @@ def _dbt_failures(working: Path) -> list[str]:
 def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool = False) -> RunOutcome:
     """Build, check and (only if every blocking check passes) publish; never raises on a blocked run."""
     landing, warehouse = landing.resolve(), warehouse.resolve()
+    today = datetime.now(UTC).date()
+    if as_of > today:
+        raise RunError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}, UTC): "
+                       "a run can only decide on what has already landed")
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
     if not any(p.is_file() for p in landing.glob("*/*/*")):
@@ -105,9 +138,18 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
 
     export_environment()
     working = paths.working_db()
-    working.parent.mkdir(parents=True, exist_ok=True)
+    os.umask(RUN_UMASK)  # nothing this run creates is readable by others until it is meant to be
+    for folder, what in ((warehouse.parent, "published warehouse"), (working.parent, "working database"),
+                         (paths.reports_dir(), "run report"), (paths.exports_dir(), "tool exports")):
+        _writable(folder, what)
+    try:
+        make_private(working.parent)  # raw lines and plain addresses: the service user only
+    except OSError as error:
+        raise RunEnvironmentError(f"cannot restrict {working.parent} to its owner: {error.strerror}") from None
 
     with warehouse_lock(warehouse):
+        for leftover in remove_leftovers(warehouse, paths.exports_dir()):
+            print(f"- removed {leftover.name}, left by a run that was stopped", file=sys.stderr)
         _prepare_manifest(as_of)
         from dagster import DagsterInstance
 
@@ -147,6 +189,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         str(x) for x in (c["metadata"].get("failures") or [c["metadata"].get("dagster_dbt/failed_row_count", "")]))
         + (f" — example rows: {c['metadata']['example_rows'][:3]}" if c["metadata"].get("example_rows") else "")
         for c in checks if not c["passed"]]
+    failed_steps = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.step_failure_data
@@ -155,6 +198,8 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
             else:
                 message = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
             failures.append(f"step {event.step_key} failed: {message}")
+            if not _only_failed_tests(data):
+                failed_steps.append(event.step_key)
     failures += _dbt_failures(working)
 
     docs = paths.reports_dir() / as_of.isoformat() / "data_docs" / "index.html"
@@ -166,6 +211,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         checks=checks,
         failures=failures,
         data_docs=docs if docs.exists() else None,
+        failed_steps=failed_steps,
     )
     publish_meta = next(
         (m.event_specific_data.materialization.metadata for m in result.get_asset_materialization_events()
@@ -182,7 +228,19 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
+    for shared in (paths.reports_dir() / outcome.as_of, paths.exports_dir() / outcome.as_of):
+        share_tree(shared)  # CONSENT_LEDGER_FILE_MODE (default 0640)
     return outcome
+
+
+def _only_failed_tests(data: Any) -> bool:
+    """A dbt step that failed only because dbt tests failed is the gate saying no; any model or
+    test that errored (disk full, bad SQL) is a broken run."""
+    failure = data.user_failure_data
+    if failure is None:
+        return False
+    nodes = _value((failure.metadata or {}).get("failed_nodes")) or []
+    return bool(nodes) and all(" (fail):" in str(node) for node in nodes)
 
 
 def _value(metadata_value: Any) -> Any:
@@ -202,7 +260,9 @@ def format_summary(outcome: RunOutcome) -> str:
         f"  events          {c.get('events', '?')}",
         f"  contacts        {c.get('contacts', '?')}",
         f"  suppressions    {c.get('suppressions', '?')}",
-        f"  checks          {passed} of {len(outcome.checks)} passed",
+        f"  checks          {passed} of {len(outcome.checks)} passed"
+        + ("" if not outcome.failed_steps else
+           f"; INCOMPLETE: step {', '.join(outcome.failed_steps)} failed, so not every check ran"),
     ]
     if outcome.report:
         lines.append(f"  run report      {outcome.report.with_suffix('.html')} (and .md)")
@@ -213,6 +273,9 @@ def format_summary(outcome: RunOutcome) -> str:
         exports = paths.exports_dir() / outcome.as_of
         if exports.exists():
             lines.append(f"  tool exports    {exports}")
+        if outcome.failed_steps:
+            lines.append("  BUT A LATER STEP FAILED:")
+            lines += [f"  - {f}" for f in outcome.failures]
     else:
         lines.append(f"  NOT PUBLISHED: {outcome.warehouse} keeps its previous state")
         lines += [f"  - {f}" for f in outcome.failures]

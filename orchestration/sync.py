@@ -72,6 +72,7 @@ import duckdb
 
 from orchestration.csv_safety import copy_csv, unsafe_sql
 from orchestration.export import ExportError, open_published, quote_ident, temp_path
+from orchestration.permissions import share
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -
     temp = temp_path(path)
     try:
         copy_csv(con, select_sql, temp)
+        share(temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
@@ -185,6 +187,7 @@ def _write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path(path)
     temp.write_text(text, encoding="utf-8")
+    share(temp)
     os.replace(temp, path)
     return path
 
