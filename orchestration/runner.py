@@ -122,7 +122,16 @@ def _dbt_failures(working: Path) -> list[str]:
 
 
 def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool = False) -> RunOutcome:
-    """Build, check and (only if every blocking check passes) publish; never raises on a blocked run."""
+    """Build, check and (only if every blocking check passes) publish; never raises on a blocked run.
+    Runs under umask 077 (nothing it creates is readable by others until it is meant to be)."""
+    previous_umask = os.umask(RUN_UMASK)
+    try:
+        return _run_nightly(landing, warehouse, as_of, full_refresh)
+    finally:
+        os.umask(previous_umask)
+
+
+def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool) -> RunOutcome:
     landing, warehouse = landing.resolve(), warehouse.resolve()
     today = datetime.now(UTC).date()
     if as_of > today:
@@ -138,7 +147,6 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
 
     export_environment()
     working = paths.working_db()
-    os.umask(RUN_UMASK)  # nothing this run creates is readable by others until it is meant to be
     for folder, what in ((warehouse.parent, "published warehouse"), (working.parent, "working database"),
                          (paths.reports_dir(), "run report"), (paths.exports_dir(), "tool exports")):
         _writable(folder, what)
@@ -196,7 +204,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
             if data.user_failure_data and data.user_failure_data.description:
                 message = data.user_failure_data.description
             else:
-                message = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
+                message = _root_cause(data.error) if data.error else "unknown error"
             failures.append(f"step {event.step_key} failed: {message}")
             if not _only_failed_tests(data):
                 failed_steps.append(event.step_key)
@@ -231,6 +239,15 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
     for shared in (paths.reports_dir() / outcome.as_of, paths.exports_dir() / outcome.as_of):
         share_tree(shared)  # CONSENT_LEDGER_FILE_MODE (default 0640)
     return outcome
+
+
+def _root_cause(error: Any) -> str:
+    """The innermost error's first line (e.g. `IO Error: ... No space left on device`), not
+    Dagster's wrapper ("Error occurred while executing op ...")."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    return lines[0] if lines else error.cls_name or "unknown error"
 
 
 def _only_failed_tests(data: Any) -> bool:
