@@ -133,6 +133,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
 
 def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool) -> RunOutcome:
     landing, warehouse = landing.resolve(), warehouse.resolve()
+    file_mode()  # a bad CONSENT_LEDGER_FILE_MODE is a user error before anything runs, not a failed publish
     today = datetime.now(UTC).date()
     if as_of > today:
         raise RunError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}, UTC): "

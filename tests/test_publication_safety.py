@@ -27,7 +27,7 @@ AS_OF = "2026-03-10"
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=False, timeout=900)
+                          capture_output=True, text=True, check=False, timeout=1800)
 
 
 def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
