@@ -213,17 +213,25 @@ def test_files_are_readable_by_whom_they_are_meant_for(site: dict) -> None:
     assert not [p for p in (site["root"] / "exports").rglob("*") if p.is_dir() and mode(p) & 0o007]
 
 
-def test_foreseeable_errors_have_their_exit_code_and_no_traceback(site: dict, tmp_path: Path) -> None:
+def test_foreseeable_errors_have_their_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    """Refused before anything is built (no published file is needed to see it)."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing),
+           "CONSENT_LEDGER_WAREHOUSE": str(tmp_path / "warehouse" / "consent.duckdb"),
+           "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports")}
+    env.pop("CONSENT_LEDGER_FILE_MODE", None)
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
-    future = cli("run", "--as-of", tomorrow, env=site["env"])
+    future = cli("run", "--as-of", tomorrow, env=env)
     assert future.returncode == EXIT_USER_ERROR and "in the future" in future.stderr
     assert_clean_exit(future)
-    missing = cli("run", "--as-of", AS_OF, "--landing", str(tmp_path / "nowhere"), env=site["env"])
+    missing = cli("run", "--as-of", AS_OF, "--landing", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == EXIT_USER_ERROR and "does not exist" in missing.stderr
     assert_clean_exit(missing)
-    bad_mode = cli("run", "--as-of", AS_OF, env={**site["env"], "CONSENT_LEDGER_FILE_MODE": "rw-r"})
+    bad_mode = cli("run", "--as-of", AS_OF, env={**env, "CONSENT_LEDGER_FILE_MODE": "rw-r"})
     assert bad_mode.returncode == EXIT_USER_ERROR and "CONSENT_LEDGER_FILE_MODE" in bad_mode.stderr
     assert_clean_exit(bad_mode)
+    assert not (tmp_path / "warehouse" / "consent.duckdb").exists()
 
 
 def _run_until(site: dict, ready: Callable[[str], bool], delay: float = 0.0) -> str:
