@@ -1,13 +1,33 @@
-"""The `consent-ledger` command."""
+"""The `consent-ledger` command.
+
+Exit codes (the same for every subcommand; README "Exit codes"):
+
+  0  done (run: published)
+  1  explain: the warehouse never saw the address
+  2  user error: bad arguments or paths, --as-of in the future, no landing data, bad candidates file
+  3  run: blocked by a check (dbt test or Great Expectations); nothing published, the report names it
+  4  run: failed (a step broke, or the disk is full, read-only or not writable); nothing published
+  5  run: another run holds the warehouse; try again when it has finished
+  70 internal error (a bug): one line on stderr, the traceback in a crash file beside the reports
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration import paths
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USER_ERROR = 2
+EXIT_BLOCKED = 3
+EXIT_RUN_FAILED = 4
+EXIT_BUSY = 5
+EXIT_CRASH = 70
 
 
 def _date(text: str) -> date:
@@ -39,15 +59,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.locking import RunInProgressError
-    from orchestration.runner import RunError, format_summary, run_nightly
+    from orchestration.permissions import FileModeError
+    from orchestration.runner import RunEnvironmentError, RunError, format_summary, run_nightly
 
     try:
         outcome = run_nightly(args.landing, args.warehouse, args.as_of, full_refresh=args.full_refresh)
-    except (RunError, RunInProgressError) as error:
+    except RunInProgressError as error:
         print(f"consent-ledger run: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BUSY
+    except RunEnvironmentError as error:
+        print(f"consent-ledger run: {error}; nothing was published", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except (RunError, FileModeError) as error:
+        print(f"consent-ledger run: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as error:  # disk full or read-only after the start: foreseeable, not a bug
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"consent-ledger run: failed: {error.strerror or error}{where}; nothing was published",
+              file=sys.stderr)
+        return EXIT_RUN_FAILED
     print(format_summary(outcome))
-    return 0 if outcome.published else 1
+    if outcome.failed_steps:  # also after publishing: e.g. the tool exports could not be written
+        return EXIT_RUN_FAILED
+    return EXIT_OK if outcome.published else EXIT_BLOCKED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _crash(error: BaseException) -> int:
+    """An unexpected error is a bug: one line on stderr, the traceback in a private file."""
+    import traceback
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    message = f"consent-ledger: internal error ({type(error).__name__}: {error})"
+    try:
+        folder = paths.reports_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        crash_file = folder / f"crash-{stamp}.txt"
+        with open(crash_file, "w", encoding="utf-8", opener=lambda p, f: os.open(p, f, 0o600)) as handle:
+            handle.write("".join(traceback.format_exception(error)))
+        message += f"; details in {crash_file}"
+    except OSError:
+        message += "; set CONSENT_LEDGER_DEBUG=1 to see the traceback"
+    print(message, file=sys.stderr)
+    return EXIT_CRASH
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "landing", "unset") is None:
@@ -96,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         args.warehouse = paths.published_db()
     if getattr(args, "as_of", "unset") is None:
         args.as_of = datetime.now(UTC).date()
-    return args.func(args)
+    if os.environ.get("CONSENT_LEDGER_DEBUG"):
+        return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("consent-ledger: interrupted; nothing was published by this run", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: never a raw traceback
+        return _crash(error)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,10 @@ invalid:<reason>       a grant that is not valid where the regime requires opt-i
 no_status              a known contact without a status for this purpose x channel
 not_in_audience        status allows contact but the contact is not in the audience (should
                        not happen; kept so nothing is ever let through by omission)
+unsafe_for_spreadsheet may be contacted, but the address starts with `=`, `+`, `-`, `@`, tab or CR:
+                       a spreadsheet would run it as a formula, so it is withheld for manual
+                       handling (orchestration/csv_safety.py); every CSV cell written is
+                       neutralised the same way (a leading `'`)
 =====================  ==========================================================================
 
 `hash_emails=True` writes `email_sha256` = SHA-256 hex of the trimmed, lowercased address in place
@@ -58,6 +62,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.csv_safety import copy_csv, unsafe_sql
+from orchestration.permissions import share
 from orchestration.warehouse import CATALOG, connect_published
 
 PUBLISHED_TABLES = (
@@ -103,6 +109,11 @@ STATUS_DETAIL_SQL = """
 """
 # The audience rows (`a`) that still hold at the end of the send date.
 HOLDS_SQL = "(a.decision_valid_until is null or a.decision_valid_until >= {send_end})"
+UNSAFE_REASON = "unsafe_for_spreadsheet"
+UNSAFE_DETAIL = (
+    "the address starts with a character a spreadsheet reads as a formula: withheld from the segment, "
+    "handle by hand"
+)
 UNKNOWN_DETAIL = (
     "never seen by the warehouse: its regime is unknown, so the strictest (opt-in) applies, "
     "and there is no consent on record"
@@ -234,8 +245,11 @@ def temp_path(path: Path) -> Path:
 
 
 def copy_to(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path, fmt: str) -> None:
-    options = "format parquet" if fmt == "parquet" else "format csv, header true"
-    con.execute(f"copy ({select_sql}) to {quote_literal(str(path))} ({options})")
+    """Parquet as is; CSV through the one spreadsheet-safety rule (orchestration.csv_safety)."""
+    if fmt == "csv":
+        copy_csv(con, select_sql, path)
+        return
+    con.execute(f"copy ({select_sql}) to {quote_literal(str(path))} (format parquet)")
 
 
 def read_candidates(con: duckdb.DuckDBPyConnection, candidates: Path) -> tuple[list[str], str]:
@@ -297,6 +311,7 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
             if excluded_path:
                 copy_to(con, select_excluded, temps[excluded_path], "csv")
             for target in reversed(targets):  # the excluded file first: `out` appears last
+                share(temps[target])  # CONSENT_LEDGER_FILE_MODE, default 0640
                 os.replace(temps[target], target)
         except (duckdb.Error, OSError) as error:
             raise ExportError(f"cannot write {out}: {short_error(error)}") from error
@@ -314,6 +329,8 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
                    hash_emails: bool, send_end: str) -> tuple[int, int, dict[str, int]]:
     """Temp table `segment`: the audience; counts every other status row by reason."""
     email_sql = f"sha256(lower(trim(a.email))) as {HASH_COLUMN}" if hash_emails else "a.email"
+    # a plain address a spreadsheet would run as a formula is withheld (a hash is always safe)
+    withhold = "false" if hash_emails else unsafe_sql("a.email")
     con.execute(
         f"""
         create temp table segment as
@@ -322,6 +339,7 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
         inner join consent.contacts as c on c.contact_key = a.contact_key
         where a.purpose = $1 and a.channel = $2 and a.email is not null and not c.is_erased
             and {HOLDS_SQL.format(send_end=send_end)}
+            and not ({withhold})
         """,
         [purpose, channel],
     )
@@ -330,7 +348,11 @@ def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
         con.execute(
             f"""
             select
-                case when c.is_erased then 'erased' else {STATUS_REASON_SQL.format(send_end=send_end)} end as reason,
+                case
+                    when c.is_erased then 'erased'
+                    when s.can_contact and ({withhold.replace('a.email', 'c.email')}) then '{UNSAFE_REASON}'
+                    else {STATUS_REASON_SQL.format(send_end=send_end)}
+                end as reason,
                 count(*) as n
             from consent.consent_status as s
             left join consent.contacts as c on c.contact_key = s.contact_key
@@ -350,6 +372,7 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
     """Temp table `classified`: every candidate row with its verdict; returns counts and two selects."""
     columns, email_column = read_candidates(con, candidates)
     email = quote_ident(email_column)
+    withhold = "false" if hash_emails else unsafe_sql(f"trim(hashed.{email})")
     con.execute(
         f"""
         create temp table classified as
@@ -387,6 +410,7 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
                 when hashed._key is null then 'invalid_email'
                 when c.contact_key is null then 'unknown_contact'
                 when c.is_erased then 'erased'
+                when audience.contact_key is not null and ({withhold}) then '{UNSAFE_REASON}'
                 when audience.contact_key is not null then null
                 when s.contact_key is null then 'no_status'
                 else {STATUS_REASON_SQL.format(send_end=send_end)}
@@ -397,6 +421,7 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
                 when c.contact_key is null then '{UNKNOWN_DETAIL}'
                 when c.is_erased then 'erasure received ' || strftime(c.erased_at, '%Y-%m-%d')
                     || '; address replaced by its contact_key'
+                when audience.contact_key is not null and ({withhold}) then '{UNSAFE_DETAIL}'
                 when audience.contact_key is not null then null
                 when s.contact_key is null then 'no consent status for this purpose and channel (fail closed)'
                 else {STATUS_DETAIL_SQL}

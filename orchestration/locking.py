@@ -15,6 +15,21 @@ class RunInProgressError(RuntimeError):
     """Another run holds the warehouse lock."""
 
 
+def remove_leftovers(published: Path, exports_root: Path) -> list[Path]:
+    """Temporary files a killed run left behind: half-written published copies and their WAL
+    (`.<name>.<pid>.publishing[.wal]`) and half-written export files (`.<file>.tmp-<pid>`). Call it
+    while holding the lock: then no other run is writing any of them."""
+    from orchestration.publish import remove_stale_copies
+
+    removed = remove_stale_copies(published)
+    if exports_root.is_dir():
+        for stale in exports_root.rglob(".*.tmp-*"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+                removed.append(stale)
+    return removed
+
+
 def lock_path(published: Path) -> Path:
     return published.parent / f".{published.name}.lock"
 
@@ -32,7 +47,7 @@ def warehouse_lock(published: Path) -> Iterator[None]:
         return
     path = Path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

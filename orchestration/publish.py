@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.permissions import share
+
 PUBLISHED_SCHEMAS = ("consent", "audit")
 HISTORY = {
     "publications": "publication_number integer, as_of date, kind varchar, published_at timestamp, "
@@ -75,6 +77,17 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def remove_stale_copies(published: Path) -> list[Path]:
+    """A run killed mid-publish leaves its half-written copy and DuckDB's write-ahead log for it
+    (`.<name>.<pid>.publishing[.wal]`); the caller holds the run lock, so no publish is under way."""
+    removed = []
+    for pattern in (f".{published.name}.*.publishing", f".{published.name}.*.publishing.wal"):
+        for stale in published.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
+
+
 def snapshot_path(published: Path, as_of: str) -> Path:
     """Where a backfill of `as_of` is published: beside the latest warehouse, named for its date."""
     return published.with_name(f"{published.stem}_as_of_{as_of}{published.suffix}")
@@ -117,9 +130,7 @@ def publish(working: Path, published: Path, as_of: str | None = None) -> Publica
     latest = latest_as_of(published)
     kind = "nightly" if latest is None or as_of > latest else "rerun" if as_of == latest else "backfill"
     target = snapshot_path(published, as_of) if kind == "backfill" else published
-    # a run killed mid-publish leaves its half-written copy; the caller holds the run lock
-    for stale in target.parent.glob(f".{target.name}.*.publishing*"):
-        stale.unlink(missing_ok=True)
+    remove_stale_copies(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.publishing")
     tables: dict[str, int] = {}
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -153,6 +164,7 @@ def publish(working: Path, published: Path, as_of: str | None = None) -> Publica
             con.execute("detach pub")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
+        share(tmp)  # CONSENT_LEDGER_FILE_MODE (default 0640), before anyone can see the file
         os.replace(tmp, target)
         directory = os.open(target.parent, os.O_RDONLY)
         try:

@@ -8,19 +8,42 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from orchestration import paths
-from orchestration.locking import warehouse_lock
+from orchestration.locking import remove_leftovers, warehouse_lock
+from orchestration.permissions import RUN_UMASK, dir_mode, file_mode, make_private, share_tree
 from orchestration.report import RunReport, load_counts
 
 
 class RunError(RuntimeError):
     """A problem the user can fix (bad paths, no landing data); printed without a traceback."""
+
+
+class RunEnvironmentError(RunError):
+    """The machine refuses (read-only or full disk, permissions): printed without a traceback."""
+
+
+def _writable(folder: Path, what: str) -> None:
+    """Fail before building when a folder the run writes cannot take a file (read-only, full,
+    permissions), with the OS's reason instead of a traceback from deep inside dbt or DuckDB."""
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            if what != "working database":  # people read what lands here: CONSENT_LEDGER_FILE_MODE
+                os.chmod(folder, dir_mode(file_mode()))
+        probe = folder / f".consent-ledger-write-test-{os.getpid()}"
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as error:
+        raise RunEnvironmentError(f"cannot write the {what} in {folder}: {error.strerror or error}") from None
 
 
 @dataclass
@@ -35,6 +58,12 @@ class RunOutcome:
     data_docs: Path | None = None
     publication_kind: str | None = None
     published_path: Path | None = None
+    failed_steps: list[str] = field(default_factory=list)
+
+    @property
+    def blocked_by_gate(self) -> bool:
+        """Not published because a check said no (not because a step broke)."""
+        return not self.published and not self.failed_steps
 
 
 PARSE_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -138,8 +167,22 @@ def _dbt_failures(working: Path) -> list[str]:
 
 
 def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool = False) -> RunOutcome:
-    """Build, check and (only if every blocking check passes) publish; never raises on a blocked run."""
+    """Build, check and (only if every blocking check passes) publish; never raises on a blocked run.
+    Runs under umask 077 (nothing it creates is readable by others until it is meant to be)."""
+    previous_umask = os.umask(RUN_UMASK)
+    try:
+        return _run_nightly(landing, warehouse, as_of, full_refresh)
+    finally:
+        os.umask(previous_umask)
+
+
+def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool) -> RunOutcome:
     landing, warehouse = landing.resolve(), warehouse.resolve()
+    file_mode()  # a bad CONSENT_LEDGER_FILE_MODE is a user error before anything runs, not a failed publish
+    today = datetime.now(UTC).date()
+    if as_of > today:
+        raise RunError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}, UTC): "
+                       "a run can only decide on what has already landed")
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
     if not any(p.is_file() for p in landing.glob("*/*/*")):
@@ -151,9 +194,17 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
     export_environment()
     export_as_of(as_of.isoformat())
     working = paths.working_db()
-    working.parent.mkdir(parents=True, exist_ok=True)
+    for folder, what in ((warehouse.parent, "published warehouse"), (working.parent, "working database"),
+                         (paths.reports_dir(), "run report"), (paths.exports_dir(), "tool exports")):
+        _writable(folder, what)
+    try:
+        make_private(working.parent)  # raw lines and plain addresses: the service user only
+    except OSError as error:
+        raise RunEnvironmentError(f"cannot restrict {working.parent} to its owner: {error.strerror}") from None
 
     with warehouse_lock(warehouse):
+        for leftover in remove_leftovers(warehouse, paths.exports_dir()):
+            print(f"- removed {leftover.name}, left by a run that was stopped", file=sys.stderr)
         _prepare_manifest()
         from dagster import DagsterInstance
 
@@ -193,14 +244,17 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         str(x) for x in (c["metadata"].get("failures") or [c["metadata"].get("dagster_dbt/failed_row_count", "")]))
         + (f" — example rows: {c['metadata']['example_rows'][:3]}" if c["metadata"].get("example_rows") else "")
         for c in checks if not c["passed"]]
+    failed_steps = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.step_failure_data
             if data.user_failure_data and data.user_failure_data.description:
                 message = data.user_failure_data.description
             else:
-                message = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
+                message = _root_cause(data.error) if data.error else "unknown error"
             failures.append(f"step {event.step_key} failed: {message}")
+            if not _only_failed_tests(data):
+                failed_steps.append(event.step_key)
     failures += _dbt_failures(working)
 
     docs = paths.reports_dir() / as_of.isoformat() / "data_docs" / "index.html"
@@ -212,6 +266,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         checks=checks,
         failures=failures,
         data_docs=docs if docs.exists() else None,
+        failed_steps=failed_steps,
     )
     publish_meta = next(
         (m.event_specific_data.materialization.metadata for m in result.get_asset_materialization_events()
@@ -234,7 +289,28 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
+    for shared in (paths.reports_dir() / outcome.as_of, paths.exports_dir() / outcome.as_of):
+        share_tree(shared)  # CONSENT_LEDGER_FILE_MODE (default 0640)
     return outcome
+
+
+def _root_cause(error: Any) -> str:
+    """The innermost error's first line (e.g. `IO Error: ... No space left on device`), not
+    Dagster's wrapper ("Error occurred while executing op ...")."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    return lines[0] if lines else error.cls_name or "unknown error"
+
+
+def _only_failed_tests(data: Any) -> bool:
+    """A dbt step that failed only because dbt tests failed is the gate saying no; any model or
+    test that errored (disk full, bad SQL) is a broken run."""
+    failure = data.user_failure_data
+    if failure is None:
+        return False
+    nodes = _value((failure.metadata or {}).get("failed_nodes")) or []
+    return bool(nodes) and all(" (fail):" in str(node) for node in nodes)
 
 
 def _value(metadata_value: Any) -> Any:
@@ -254,7 +330,9 @@ def format_summary(outcome: RunOutcome) -> str:
         f"  events          {c.get('events', '?')}",
         f"  contacts        {c.get('contacts', '?')}",
         f"  suppressions    {c.get('suppressions', '?')}",
-        f"  checks          {passed} of {len(outcome.checks)} passed",
+        f"  checks          {passed} of {len(outcome.checks)} passed"
+        + ("" if not outcome.failed_steps else
+           f"; INCOMPLETE: step {', '.join(outcome.failed_steps)} failed, so not every check ran"),
     ]
     if outcome.report:
         lines.append(f"  run report      {outcome.report.with_suffix('.html')} (and .md)")
@@ -269,6 +347,9 @@ def format_summary(outcome: RunOutcome) -> str:
         exports = paths.exports_dir() / outcome.as_of
         if exports.exists():
             lines.append(f"  tool exports    {exports}")
+        if outcome.failed_steps:
+            lines.append("  BUT A LATER STEP FAILED:")
+            lines += [f"  - {f}" for f in outcome.failures]
     else:
         lines.append(f"  NOT PUBLISHED: {outcome.warehouse} keeps its previous state")
         lines += [f"  - {f}" for f in outcome.failures]

@@ -79,7 +79,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.export import ExportError, copy_to, open_published, quote_ident, temp_path
+from orchestration.csv_safety import copy_csv, unsafe_sql
+from orchestration.export import ExportError, open_published, quote_ident, temp_path
+from orchestration.permissions import share
 
 log = logging.getLogger(__name__)
 
@@ -166,17 +168,39 @@ def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path(path)
     try:
-        copy_to(con, select_sql, temp, "csv")
+        copy_csv(con, select_sql, temp)
+        share(temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
 
 
+MANUAL_HANDLING = "manual_handling.csv"
+
+
+def _write_manual_handling(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """List the withheld addresses (neutralised, so the list itself is safe to open); 0 writes none."""
+    count = con.execute("select count(distinct contact_key) from withheld").fetchone()[0]
+    if count:
+        _write_atomic(
+            con,
+            "select contact_key, email, string_agg(import, ' ') as imports, "
+            "'starts with a character a spreadsheet reads as a formula: apply by hand' as reason "
+            "from (select distinct contact_key, email, import from withheld order by import) "
+            "group by contact_key, email order by contact_key",
+            path,
+        )
+    else:
+        path.unlink(missing_ok=True)
+    return count
+
+
 def _write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path(path)
     temp.write_text(text, encoding="utf-8")
+    share(temp)
     os.replace(temp, path)
     return path
 
@@ -263,17 +287,24 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             select contact_key from consent.contacts where is_erased
             """
         )
+        # an address a spreadsheet would read as a formula is never written to an import file
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
         for spec in IMPORTS:
             current = f"current_{spec.prefix}"
             con.execute(
                 f"""
                 create temp table {current} as
-                select distinct lower(trim(s.email)) as email
+                select distinct s.contact_key, lower(trim(s.email)) as email
                 from consent.suppression_list as s
                 inner join consent.contacts as c on c.contact_key = s.contact_key
                 where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
                 """
             )
+            con.execute(
+                f"insert into withheld select contact_key, email, '{spec.prefix}' from {current} "
+                f"where {unsafe_sql('email')}"
+            )
+            con.execute(f"delete from {current} where {unsafe_sql('email')}")
             previous = previous_full(exports_root, as_of, spec, warehouse, publication)
             con.execute("create or replace temp table previous (email varchar)")
             if previous is not None:
@@ -305,11 +336,14 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
 
             folder = run_dir / spec.tool
             files = {
-                "full": select(f"select email from {current}", "true"),
-                "added": select(f"select email from {current} except select email from previous", "true"),
+                "full": select(f"select distinct email from {current}", "true"),
+                "added": select(
+                    f"select email from {current} except select email from previous", "true"
+                ),
                 "lifted": select(
                     f"select email from previous except select email from {current} "
-                    "except select email from previous_erased",
+                    "except select email from previous_erased "
+                    f"except select email from withheld where import = '{spec.prefix}'",
                     "false",
                 ),
             }
@@ -342,6 +376,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                    and lower(trim(a.email)) in (select email from current_hubspot_opt_out))
             """
         ).fetchone()
+        withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)
         for part in ("added", "lifted"):
             union = " union ".join(f"select #1 as email from {part}_{spec.prefix}" for spec in IMPORTS)
             totals[f"addresses_{part}"] = con.execute(f"select count(distinct email) from ({union})").fetchone()[0]
@@ -356,7 +391,9 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
         f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
         "`consent-ledger export`, not pushed as tool-wide flags. "
         f"{stricter} flagged addresses opted in to an email purpose after a broader opt-out: export allows "
-        "that purpose, the tool-wide flag stays (stricter than export, never looser)."
+        "that purpose, the tool-wide flag stays (stricter than export, never looser). "
+        + (f"{withheld} addresses a spreadsheet would read as a formula are withheld from the import files "
+           f"(still suppressed here): apply them by hand from {MANUAL_HANDLING}." if withheld else "")
     )
     _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
     _write_text(run_dir / "suppression_sync_summary.json", json.dumps(totals, indent=2, default=str) + "\n")
@@ -401,8 +438,17 @@ def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str,
     outbox = Path(exports_root) / as_of / "outbox"
     with open_published(warehouse) as con:
         _check_as_of(con, as_of)
-        return {
-            name: _write_atomic(con, f"select * from consent.{name} order by email",
-                                outbox / outbox_name(con, as_of, name))
-            for name in ("withdrawal_confirmations", "reconsent_requests")
-        }
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
+        written = {}
+        for name in ("withdrawal_confirmations", "reconsent_requests"):
+            con.execute(
+                f"insert into withheld select contact_key, email, '{name}' from consent.{name} "
+                f"where {unsafe_sql('email')}"
+            )
+            written[name] = _write_atomic(
+                con, f"select * from consent.{name} where not {unsafe_sql('email')} order by email",
+                outbox / outbox_name(con, as_of, name),
+            )
+        if _write_manual_handling(con, outbox / MANUAL_HANDLING):
+            written["manual_handling"] = outbox / MANUAL_HANDLING
+        return written

@@ -9,12 +9,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.cli import EXIT_BLOCKED, EXIT_BUSY, EXIT_OK, EXIT_RUN_FAILED, EXIT_USER_ERROR
 from orchestration.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
@@ -23,7 +27,7 @@ AS_OF = "2026-03-10"
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=False, timeout=900)
+                          capture_output=True, text=True, check=False, timeout=1800)
 
 
 def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -43,7 +47,9 @@ def site(tmp_path: Path) -> dict:
     shutil.copytree(FIXTURES / "core" / "landing", landing)
     warehouse = tmp_path / "warehouse" / "ledger.duckdb"
     env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing), "CONSENT_LEDGER_WAREHOUSE": str(warehouse),
-           "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "PYTHONUNBUFFERED": "1"}
+           "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports"),
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("CONSENT_LEDGER_FILE_MODE", None)
     first = cli("run", "--as-of", AS_OF, env=env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     return {"landing": landing, "warehouse": warehouse, "env": env, "root": tmp_path}
@@ -110,7 +116,7 @@ def test_unreadable_landing_file_blocks_publication(site: dict) -> None:
     folder.mkdir()
     (folder / "submissions_001.jsonl").write_bytes(gzip.compress(b'{"submission_id": "s-z"}\n'))
     result = cli("run", "--as-of", AS_OF, env=site["env"])
-    assert result.returncode == 1
+    assert result.returncode == EXIT_BLOCKED  # the gate said no: not a crash, not a user error
     assert "NOT PUBLISHED" in result.stdout
     assert "all_files_balance" in result.stdout
     assert "webforms/2026-03-06/submissions_001.jsonl" in result.stdout
@@ -164,7 +170,173 @@ def test_second_concurrent_run_is_refused_and_corrupts_nothing(site: dict) -> No
         time.sleep(0.2)
     second = cli("run", "--as-of", AS_OF, env=site["env"])
     out, _ = first.communicate(timeout=900)
-    assert second.returncode == 2
+    assert second.returncode == EXIT_BUSY
     assert "another Consent Ledger run" in second.stderr
     assert first.returncode == 0, out[-3000:]
     assert events_in(site["warehouse"]) > 0
+
+
+LEFTOVER_PATTERNS = (".*.publishing", ".*.publishing.wal", ".*.tmp-*")
+
+
+def leftovers(site: dict) -> list[Path]:
+    found = []
+    for root in (site["warehouse"].parent, site["root"] / "exports"):
+        for pattern in LEFTOVER_PATTERNS:
+            found += list(root.rglob(pattern))
+    return found
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def assert_clean_exit(result: subprocess.CompletedProcess[str]) -> None:
+    """A foreseeable failure: no traceback, and never a summary claiming every check passed."""
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out, out[-3000:]
+    for line in result.stdout.splitlines():
+        if line.strip().startswith("checks") and "INCOMPLETE" not in line:
+            passed, total = line.split()[1], line.split()[3]
+            assert passed != total or result.returncode == EXIT_OK, line
+
+
+def test_files_are_readable_by_whom_they_are_meant_for(site: dict) -> None:
+    """The working store is the service user's only; what people read gets 0640 by default."""
+    work = site["warehouse"].parent / "work"
+    assert mode(work) == 0o700
+    assert [p for p in work.iterdir() if p.is_file()] and all(mode(p) == 0o600 for p in work.iterdir() if p.is_file())
+    assert mode(site["warehouse"]) == 0o640
+    shared = [p for root in (site["root"] / "exports" / AS_OF, site["root"] / "reports" / AS_OF)
+              for p in root.rglob("*") if p.is_file()]
+    assert shared and {mode(p) for p in shared} == {0o640}, {str(p): oct(mode(p)) for p in shared}
+    assert not [p for p in (site["root"] / "exports").rglob("*") if p.is_dir() and mode(p) & 0o007]
+
+
+def test_foreseeable_errors_have_their_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    """Refused before anything is built (no published file is needed to see it)."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing),
+           "CONSENT_LEDGER_WAREHOUSE": str(tmp_path / "warehouse" / "consent.duckdb"),
+           "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports")}
+    env.pop("CONSENT_LEDGER_FILE_MODE", None)
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    future = cli("run", "--as-of", tomorrow, env=env)
+    assert future.returncode == EXIT_USER_ERROR and "in the future" in future.stderr
+    assert_clean_exit(future)
+    missing = cli("run", "--as-of", AS_OF, "--landing", str(tmp_path / "nowhere"), env=env)
+    assert missing.returncode == EXIT_USER_ERROR and "does not exist" in missing.stderr
+    assert_clean_exit(missing)
+    bad_mode = cli("run", "--as-of", AS_OF, env={**env, "CONSENT_LEDGER_FILE_MODE": "rw-r"})
+    assert bad_mode.returncode == EXIT_USER_ERROR and "CONSENT_LEDGER_FILE_MODE" in bad_mode.stderr
+    assert_clean_exit(bad_mode)
+    assert not (tmp_path / "warehouse" / "consent.duckdb").exists()
+
+
+def _run_until(site: dict, ready: Callable[[str], bool], delay: float = 0.0) -> str:
+    """Start a run and SIGKILL its whole process group as soon as `ready(output so far)` holds
+    (checked every 20 ms; output is drained by a thread so the run never blocks on the pipe)."""
+    process = start_cli("run", "--as-of", AS_OF, env=site["env"])
+    output: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 900
+    fired = False
+    while time.monotonic() < deadline and process.poll() is None:
+        if ready("".join(output)):
+            time.sleep(delay)
+            os.killpg(process.pid, signal.SIGKILL)
+            fired = True
+            break
+        time.sleep(0.02)
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert fired, "".join(output)[-3000:]
+    return "".join(output)
+
+
+def test_runs_killed_in_the_gate_and_in_publish_leave_no_trace(site: dict) -> None:
+    """kill -9 while the Great Expectations gate runs, then while publishing: the published file
+    is never half-written, and the next run removes what the killed runs left and publishes."""
+    add_submission(site["landing"], "2026-03-07", "s-kill-gate")
+    before = digest(site["warehouse"])
+    # dbt has finished: the Great Expectations gate runs next (it takes seconds)
+    _run_until(site, lambda out: "Done. PASS=" in out, delay=2.0)
+    assert digest(site["warehouse"]) == before
+    assert events_in(site["warehouse"]) > 0
+
+    # the half-written copy beside the published file exists: publish() is copying tables
+    folder, name = site["warehouse"].parent, site["warehouse"].name
+    _run_until(site, lambda _: any(folder.glob(f".{name}.*.publishing")))
+    # killed just as publish started: the old file, or (if the rename won the race) a complete new one
+    assert events_in(site["warehouse"]) > 0
+    # what a kill inside publish() leaves: a half-written copy, its WAL, a half-written export
+    stale = [site["warehouse"].parent / f".{site['warehouse'].name}.4242.publishing",
+             site["warehouse"].parent / f".{site['warehouse'].name}.4242.publishing.wal",
+             site["root"] / "exports" / AS_OF / "hubspot" / ".hubspot_opt_out_full.csv.tmp-4242"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+
+    env = {**site["env"], "CONSENT_LEDGER_FILE_MODE": "0600"}
+    result = cli("run", "--as-of", AS_OF, env=env)
+    assert result.returncode == EXIT_OK, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not leftovers(site), leftovers(site)
+    assert "removed" in result.stderr
+    assert digest(site["warehouse"]) != before
+    assert mode(site["warehouse"]) == 0o600  # CONSENT_LEDGER_FILE_MODE applies
+
+
+def _mount_tmpfs(target: Path, options: str) -> None:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small file system")
+    target.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs here: {result.stderr.strip()}")
+
+
+def _umount(target: Path) -> None:
+    subprocess.run(["umount", "-l", str(target)], capture_output=True, check=False)
+
+
+def test_full_disk_fails_clearly_and_publishes_nothing(tmp_path: Path) -> None:
+    """The warehouse on a 1 MB file system: the working database cannot grow. The run fails with
+    its exit code and a clear message, never a traceback or "all checks passed"."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "size=1m")
+    try:
+        env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing),
+               "CONSENT_LEDGER_WAREHOUSE": str(small / "consent.duckdb"),
+               "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports")}
+        result = cli("run", "--as-of", AS_OF, env=env)
+        assert result.returncode == EXIT_RUN_FAILED, result.stdout[-3000:] + result.stderr[-3000:]
+        assert_clean_exit(result)
+        out = result.stdout + result.stderr
+        assert "NOT PUBLISHED" in out or "nothing was published" in out
+        assert "no space left" in out.lower(), out[-3000:]
+        assert not (small / "consent.duckdb").exists()
+    finally:
+        _umount(small)
+
+
+def test_read_only_warehouse_fails_clearly(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    frozen = tmp_path / "frozen"
+    _mount_tmpfs(frozen, "ro,size=1m")
+    try:
+        env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing),
+               "CONSENT_LEDGER_WAREHOUSE": str(frozen / "consent.duckdb"),
+               "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports")}
+        result = cli("run", "--as-of", AS_OF, env=env)
+        assert result.returncode == EXIT_RUN_FAILED, result.stdout[-3000:] + result.stderr[-3000:]
+        assert_clean_exit(result)
+        assert "read-only" in result.stderr.lower()
+    finally:
+        _umount(frozen)

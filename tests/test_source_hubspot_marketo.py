@@ -4,6 +4,7 @@ the published tables (consent events, rejects, reconciliation, countries, suppre
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,9 @@ EXPECTED_EVENTS = [
      "2026-03-23 08:00:00", "system"),
 ]
 
+# the plain spelling of macros/redaction.sql's address pattern (the only one these fixtures use)
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!$%'*+^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
 # (file, line, reason): every rejected line, with the re-delivered Marketo file rejected again
 EXPECTED_REJECTS = [
     (SUBS_1, 9, "unmapped_scope"),
@@ -187,7 +191,8 @@ def test_rejected_records_keep_raw_text_and_reason(db: Path) -> None:
     """)
     assert [(f, line, reason) for f, line, reason, _ in rows] == sorted(EXPECTED_REJECTS)
     for f, line, _, raw in rows:
-        assert raw == (LANDING / f).read_text(encoding="utf-8").splitlines()[line - 1]
+        landed = (LANDING / f).read_text(encoding="utf-8").splitlines()[line - 1]
+        assert raw == PLAIN_ADDRESS.sub("[email redacted]", landed)  # a rejected line never publishes an address
 
 
 def test_every_file_balances(db: Path) -> None:

@@ -1,8 +1,10 @@
 {{ config(contract={'enforced': true}) }}
 
 {#- Every rejected line (or element of a line) and every quarantined file, with its raw text.
-    The raw text of a record that names an erased address is redacted: erasure removes the plain
-    email from every published table. -#}
+    A rejected line never publishes an address: every address in it, in any spelling (case, JSON
+    or URL escaped), is masked, and contact_key says whose it was (the first address the line
+    names), so a person's rejected records can still be found by key. The raw text of a record
+    that names an erased address is withheld whole (macros/redaction.sql). -#}
 with
 
 outcomes as (
@@ -21,7 +23,7 @@ files as (
 
 erased as (
 
-    select email from {{ ref('int_consent_events__deduplicated') }}
+    select distinct contact_key, email from {{ ref('int_consent_events__deduplicated') }}
     where outcome = 'event' and action = 'erasure'
 
 ),
@@ -55,23 +57,46 @@ unioned as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        {{ first_email_key('raw_text') }} as contact_key
+    from unioned
+
+),
+
+-- a line may name several addresses: it is withheld if any of them is erased
+names_erased as (
+
+    select distinct keyed.file_name, keyed.line_number, keyed.element_index
+    from keyed
+    inner join erased
+        on contains(lower({{ unescape_email_spelling('keyed.raw_text') }}), erased.email)
+
+),
+
 final as (
 
     select
-        {{ sha256_hex("concat_ws('|', unioned.file_name, unioned.line_number, unioned.element_index, unioned.reason)") }} as rejected_record_id,
-        unioned.source_system,
-        unioned.file_name,
-        unioned.line_number,
-        unioned.element_index,
+        {{ sha256_hex("concat_ws('|', keyed.file_name, keyed.line_number, keyed.element_index, keyed.reason)") }} as rejected_record_id,
+        keyed.source_system,
+        keyed.file_name,
+        keyed.line_number,
+        keyed.element_index,
         case
-            when exists (
-                select 1 from erased where contains(lower(unioned.raw_text), erased.email)
-            ) then '[redacted: names an erased contact]'
-            else unioned.raw_text
+            when names_erased.file_name is not null or keyed.contact_key in (select contact_key from erased)
+                then '[redacted: names an erased contact]'
+            else {{ mask_emails('keyed.raw_text') }}
         end as raw_text,
-        unioned.reason,
-        unioned.loaded_at
-    from unioned
+        keyed.contact_key,
+        keyed.reason,
+        keyed.loaded_at
+    from keyed
+    left join names_erased
+        on names_erased.file_name = keyed.file_name
+        and names_erased.line_number = keyed.line_number
+        and names_erased.element_index = keyed.element_index
 
 )
 

@@ -1,5 +1,10 @@
 {{ config(contract={'enforced': true}) }}
 
+{#- The audit trail: one row per canonical consent event (duplicates and rejections excluded).
+    Free text copied from the tools (capture_point: form ids, page URLs, list and campaign names;
+    source_record_id and policy_version as the tool wrote them) can name a person, so it is
+    published through the redaction macros for every contact: addresses in any spelling masked,
+    URL query strings dropped (macros/redaction.sql). -#}
 with
 
 events as (
@@ -15,7 +20,7 @@ final as (
         event_id,
         contact_key,
         source_system,
-        source_record_id,
+        {{ mask_emails('source_record_id') }} as source_record_id,
         scope,
         channel,
         purpose,
@@ -23,8 +28,8 @@ final as (
         lawful_basis,
         occurred_at,
         capture_method,
-        capture_point,
-        policy_version,
+        {{ redact_free_text('capture_point') }} as capture_point,
+        {{ mask_emails('policy_version') }} as policy_version,
         was_prechecked,
         double_opt_in_at,
         country_code,

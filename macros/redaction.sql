@@ -1,0 +1,46 @@
+{#- Personal data in free text (issue 11). Free text from the tools (web form ids and page URLs,
+    HubSpot legal-basis explanations, Marketo attributes, Mailchimp sources, campaign names, raw
+    rejected lines) can name a person. Every published column that carries such text goes through
+    one of these macros, for every contact (not only erased ones):
+
+    - mask_emails(expr): every email address, in any spelling a tool may use (any case, JSON
+      escaped `carla\u0040example.com`, URL escaped `carla%40example.com`, HTML `&#64;`, escaped
+      dots), becomes `[email redacted]`;
+    - redact_free_text(expr): mask_emails, and a URL query string (`?email=...&name=...`), where
+      tools put who submitted, becomes `?[query redacted]`;
+    - first_email_key(expr): the contact_key (SHA-256 of the trimmed, lowercased address) of the
+      first address the text names, whatever its spelling; null when it names none. -#}
+
+{#- One address in any of its spellings: local part, an @ (plain or escaped), a dotted domain
+    (dots plain or escaped). `'` is doubled for the SQL literal. The local part leaves out
+    `/ ? = & # ;`, which real addresses hardly use and URLs and query strings always do, so
+    `unsub?email=bob%40example.com` masks the address, not the URL around it. -#}
+{% macro email_spelling_pattern() -%}
+(?i)[a-z0-9!$%''*+^_`{|}~.-]+(?:@|\\u0040|%40|&#0*64;|&#x0*40;)[a-z0-9-]+(?:(?:\.|\\u002e|%2e)[a-z0-9-]+)+
+{%- endmacro %}
+
+{% macro mask_emails(expr) -%}
+    {{ regexp_replace_all(expr, email_spelling_pattern(), '[email redacted]') }}
+{%- endmacro %}
+
+{% macro redact_free_text(expr) -%}
+    {{ mask_emails(regexp_replace_all(expr, '\\?\\S+', '?[query redacted]')) }}
+{%- endmacro %}
+
+{#- The escaped spellings of `@` and `.` written plainly, so every spelling has one key. -#}
+{% macro unescape_email_spelling(expr) -%}
+    {{ regexp_replace_all(regexp_replace_all(expr, '(?i)\\\\u0040|%40|&#0*64;|&#x0*40;', '@'), '(?i)\\\\u002e|%2e', '.') }}
+{%- endmacro %}
+
+{% macro first_email_key(expr) -%}
+    {{ contact_key(unescape_email_spelling("nullif(regexp_extract(" ~ expr ~ ", '" ~ email_spelling_pattern() ~ "'), '')")) }}
+{%- endmacro %}
+
+{#- Replace every match (engines differ: DuckDB and Postgres take the 'g' flag). -#}
+{% macro regexp_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'consent_ledger')(expr, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
