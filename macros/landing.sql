@@ -73,3 +73,16 @@
 {% macro detach_published() -%}
     {%- if var('published_db', none) -%}detach database if exists published_warehouse{%- else -%}select 1{%- endif -%}
 {%- endmacro %}
+
+{#- A landing date folder name (yyyy-mm-dd) as a date; anything else (2026-13-45, latest) is null. -#}
+{% macro landing_folder_date(expr) -%}
+    {{ return(adapter.dispatch('landing_folder_date', 'consent_ledger')(expr)) }}
+{%- endmacro %}
+
+{% macro default__landing_folder_date(expr) -%}
+    {{ dbt.safe_cast(expr, api.Column.translate_type('date')) }}
+{%- endmacro %}
+
+{% macro duckdb__landing_folder_date(expr) -%}
+    case when regexp_full_match({{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') then try_cast({{ expr }} as date) end
+{%- endmacro %}

@@ -272,3 +272,32 @@ def unblock_instructions(landing: Path, quarantined: list[dict[str, Any]]) -> li
                  "(<landing>/<source>/<yyyy-mm-dd>/<prefix>*.jsonl|csv, a regular UTF-8 text file), "
                  "then run again; the next run re-evaluates them (no --full-refresh needed).")
     return lines
+
+
+def landing_notes(database: Path, as_of: str) -> tuple[list[str], list[str]]:
+    """Deferred files (waiting for a later run) and the files found changed after they were read by
+    this run (audit.landing_incidents), for the run report."""
+    import duckdb
+
+    from orchestration.warehouse import connect_published
+
+    deferred: list[str] = []
+    incidents: list[str] = []
+    if not database.exists():
+        return deferred, incidents
+    try:
+        with connect_published(database) as con:
+            for name, reason, status in con.execute(
+                    "select file_name, deferred_reason, file_status from audit.load_reconciliation "
+                    "where deferred_reason is not null order by file_name").fetchall():
+                note = " (the version read earlier still counts)" if status != "deferred" else ""
+                deferred.append(f"{name}: {reason}{note}")
+            for name, change, before, after, old, new in con.execute(
+                    "select file_name, change, previous_lines, lines_in_file, previous_bytes, file_bytes "
+                    "from audit.landing_incidents where cast(detected_at as date) = cast(? as date) "
+                    "order by file_name", [as_of]).fetchall():
+                incidents.append(f"{name}: changed after it was read ({change}; {old} -> {new} bytes, "
+                                 f"{before} -> {after} lines); read again")
+    except duckdb.Error:
+        pass
+    return deferred, incidents

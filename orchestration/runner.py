@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from orchestration import paths
+from orchestration.landing import landing_notes, quarantine_list, unblock_instructions
 from orchestration.locking import warehouse_lock
 from orchestration.report import RunReport, load_counts
 
@@ -97,7 +98,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
     landing, warehouse = landing.resolve(), warehouse.resolve()
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
-    if not any(p.is_file() for p in landing.glob("*/*/*")):
+    if not any(files for _, _, files in os.walk(landing)):
         raise RunError(f"landing folder {landing} has no files under <source>/<yyyy-mm-dd>/")
     os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
     os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
@@ -156,6 +157,9 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
                 message = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
             failures.append(f"step {event.step_key} failed: {message}")
     failures += _dbt_failures(working)
+    if not published:
+        failures += unblock_instructions(landing, quarantine_list(working))
+    deferred, incidents = landing_notes(working, as_of.isoformat())
 
     docs = paths.reports_dir() / as_of.isoformat() / "data_docs" / "index.html"
     outcome = RunOutcome(
@@ -180,6 +184,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
         suppressions_added=_value(publish_meta.get("suppressions_added")),
         suppressions_lifted=_value(publish_meta.get("suppressions_lifted")),
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
+        deferred_files=deferred, landing_incidents=incidents,
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
     return outcome
@@ -195,7 +200,8 @@ def format_summary(outcome: RunOutcome) -> str:
     lines = [
         "",
         f"Consent Ledger run as of {outcome.as_of}",
-        f"  files           {c.get('files', '?')} ({c.get('files_quarantined', 0)} quarantined)",
+        f"  files           {c.get('files', '?')} ({c.get('files_quarantined', 0)} quarantined, "
+        f"{c.get('files_deferred', 0)} deferred to the next run)",
         f"  lines read      {c.get('lines_read', '?')}: accepted {c.get('lines_accepted', '?')}, "
         f"rejected {c.get('lines_rejected', '?')}, duplicates {c.get('lines_duplicate', '?')}, "
         f"ignored {c.get('lines_ignored', '?')}",

@@ -10,8 +10,9 @@
 
 {#- The audit trail of landed files that changed after they were read (a file still being written
     when read, or replaced under the same name): one row per change, kept across runs (a full
-    refresh starts it again). The file was read again; `change` says whether the earlier lines are
-    all still there (appended) or not (rewritten), and the run report lists the rows of its run. -#}
+    refresh starts it again). The file was read again. `change` is appended when the file grew and
+    every earlier record is unchanged except perhaps the last one (a tail that was still being
+    written when read), rewritten otherwise; the run report lists the rows of its run. -#}
 with
 
 reread as (
@@ -35,7 +36,7 @@ final as (
         cast(lines_in_file as bigint) as lines_in_file,
         cast(unchanged_lines as bigint) as unchanged_lines,
         case
-            when unchanged_lines = previous_lines and lines_in_file >= previous_lines then 'appended'
+            when file_bytes > previous_bytes and unchanged_lines >= previous_lines - 1 then 'appended'
             else 'rewritten'
         end as change,
         read_at as detected_at

@@ -59,7 +59,7 @@ named as (
     select
         located.*,
         case when path_depth >= 2 then first_part else '(landing root)' end as source_system,
-        case when path_depth = 3 then {{ dbt.safe_cast('second_part', api.Column.translate_type('date')) }} end
+        case when path_depth = 3 then {{ landing_folder_date('second_part') }} end
             as extract_date,
         case when path_depth = 3 then third_part end as base_name,
         first_part in (select source_system from file_kinds) as is_known_source
