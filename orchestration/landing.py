@@ -24,9 +24,10 @@ SETTLE_ENV = "CONSENT_LEDGER_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 60
 
 # One CSV record under RFC 4180: quoted fields may hold commas, quotes ("") and line breaks; a
-# record ends at CR, LF or CRLF outside quotes. An unclosed quote runs to the end of the file (the
-# record is then malformed and rejected whole, with its raw text).
+# record ends at CR, LF or CRLF outside quotes.
 _CSV_RECORD = re.compile(rb'((?:"[^"]*(?:"|\Z)|[^"\r\n]+)*)(\r\n|\r|\n|\Z)')
+# A well-formed record: fields separated by commas, each quoted ("" inside) or free of quotes.
+_CSV_WELL_FORMED = re.compile(rb'(?:"(?:[^"]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"]|"")*"|[^",\r\n]*))*')
 
 # One JSONL record: JSON text cannot hold a raw line break, so CR, LF and CRLF all end one.
 _LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|\Z)")
@@ -71,9 +72,20 @@ def split_records(data: bytes, is_csv: bool) -> list[bytes]:
         if match is None or match.end() == position:  # pragma: no cover - the patterns always advance
             records.append(data[position:])
             break
-        records.append(match.group(1))
+        record = match.group(1)
+        if is_csv and _spans_lines(record) and not _CSV_WELL_FORMED.fullmatch(record):
+            # a stray quote would swallow the lines after it: only a line break inside a well-formed
+            # quoted field joins lines; otherwise this line alone is the (malformed) record
+            match = _LINE.match(data, position)
+            assert match is not None
+            record = match.group(1)
+        records.append(record)
         position = match.end()
     return records
+
+
+def _spans_lines(record: bytes) -> bool:
+    return b"\n" in record or b"\r" in record
 
 
 def decode_record(raw: bytes) -> Record:

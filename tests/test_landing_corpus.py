@@ -176,7 +176,7 @@ def build_corpus(landing: Path, generated: Path) -> list[Kind]:
     _, sends = _source_lines(generated, "sends", "sends")
     sends_lines = _lines(sends)
     variant("unclosed_quote", "sends", "sends", "csv", _join([*sends_lines[:2], b'x,"never closed', *sends_lines[2:]]),
-            line_reasons={3: None}, lines_read=3)
+            line_reasons={3: None}, lines_read=len(sends_lines) + 1)
     variant("header_only", "sends", "sends", "csv", _join(sends_lines[:1]), lines_read=1)
 
     # files that are not text: quarantined whole, never read

@@ -15,8 +15,12 @@ def test_csv_records_follow_rfc_4180() -> None:
         b"Id,Note", b'1,"two\r\nlines, a comma and ""quotes"""', b"2,plain", b'3,"cr\ronly"', b"4,last"]
 
 
-def test_an_unclosed_quote_keeps_the_rest_of_the_file_in_one_record() -> None:
-    assert split_records(b'a\n"open\nb\n', is_csv=True) == [b"a", b'"open\nb\n']
+def test_a_stray_quote_is_a_malformed_record_on_its_own_line() -> None:
+    """A line break joins lines only inside a well-formed quoted field: one stray quote must not
+    swallow the records after it (opt-outs among them)."""
+    assert split_records(b'a\n5006,"open,x\n5007,b\n', is_csv=True) == [b"a", b'5006,"open,x', b"5007,b"]
+    assert split_records(b'1,"x\n2,"y",3\n4,z', is_csv=True) == [b'1,"x', b'2,"y",3', b"4,z"]
+    assert split_records(b'1,"two\nlines",3\n', is_csv=True) == [b'1,"two\nlines",3']
 
 
 def test_jsonl_lines_end_at_cr_lf_or_crlf_and_a_final_break_is_not_a_line() -> None:
