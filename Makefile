@@ -19,11 +19,14 @@ $(BIN)/consent-ledger: pyproject.toml constraints.txt
 install: $(BIN)/consent-ledger
 
 # Install, generate sample landing data when there is none, run the nightly job once.
+# Freshly generated sample files are complete, so they need not wait out the settle time.
 run: install
 	@if [ -z "$$(find $(LANDING) -type f 2>/dev/null | head -n 1)" ]; then \
-		$(BIN)/consent-ledger generate --out $(LANDING) --contacts 2000 --days 14; \
+		$(BIN)/consent-ledger generate --out $(LANDING) --contacts 2000 --days 14 && \
+		CONSENT_LEDGER_SETTLE_SECONDS=0 $(BIN)/consent-ledger run --landing $(LANDING); \
+	else \
+		$(BIN)/consent-ledger run --landing $(LANDING); \
 	fi
-	$(BIN)/consent-ledger run --landing $(LANDING)
 
 test: install
 	$(BIN)/ruff check orchestration expectations tests

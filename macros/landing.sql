@@ -3,51 +3,9 @@
     {{- env_var('CONSENT_LEDGER_LANDING', 'data/landing') | replace("'", "''") -}}
 {%- endmacro %}
 
-{#- Files under <landing>/<source>/<date>/ not read by an earlier run (all of them on a full
-    refresh). Listed at run time so unchanged files are never re-read. -#}
-{% macro landing_files_to_read(relation) -%}
-    {% if not execute %}{{ return([]) }}{% endif %}
-    {% set sql %}
-        select file from glob('{{ landing_dir() }}/*/*/*')
-        {% if relation is not none %}
-        where file not in (select distinct file_path from {{ relation }})
-        {% endif %}
-        order by file
-    {% endset %}
-    {{ return(run_query(sql).columns[0].values() | list) }}
-{%- endmacro %}
-
-{#- Every line of the given files as text, with its file and 1-based line number. A file that is
-    not text (compressed, binary, not UTF-8) yields one row with line_number 0 and a file_error,
-    so it is quarantined whole instead of vanishing. -#}
-{% macro read_landing_lines(files) -%}
-    {{ return(adapter.dispatch('read_landing_lines', 'consent_ledger')(files)) }}
-{%- endmacro %}
-
-{% macro duckdb__read_landing_lines(files) -%}
-    {%- if files | length == 0 -%}
-    select
-        cast(null as varchar) as file_path, cast(null as varchar) as file_text,
-        cast(null as varchar) as file_error, cast(null as bigint) as file_bytes
-    where false
-    {%- else -%}
-    select
-        filename as file_path,
-        try(decode(content)) as file_text,
-        case
-            when octet_length(content) >= 2 and content[1:2] = '\x1F\x8B'::blob then 'compressed_gzip'
-            when octet_length(content) >= 4 and content[1:4] = 'PK\x03\x04'::blob then 'compressed_zip'
-            when try(decode(content)) is null then 'not_utf8_text'
-            when contains(decode(content), chr(0)) then 'binary_content'
-        end as file_error,
-        octet_length(content) as file_bytes
-    from read_blob([
-        {%- for f in files %}'{{ f | replace("'", "''") }}'{{ "," if not loop.last }}{% endfor -%}
-    ])
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The readable lines of one source entity, as landed up to the run date. -#}
+{#- The readable lines of one source entity, as landed up to the run date. A line with a
+    line_error (not UTF-8, NUL bytes, duplicate JSON key) is rejected by int_landing__rejections
+    and never parsed. The landing folder itself is walked by base_landing__scan. -#}
 {% macro landing_lines(source_system, entity) -%}
     select
         source_system,
@@ -60,12 +18,14 @@
     where source_system = '{{ source_system }}'
         and entity = '{{ entity }}'
         and line_number > 0
+        and line_error is null
         and file_error is null
         and extract_date <= {{ as_of_date() }}
 {%- endmacro %}
 
-{#- The lines of one CSV entity with their fields split and the file's header beside them, so a
-    field is found by its header name (field order does not matter). Line 1 is the header. -#}
+{#- The records of one CSV entity with their fields split and the file's header beside them, so a
+    field is found by its header name (field order does not matter). Record 1 is the header; a
+    record may span physical lines (RFC 4180 quoted line breaks), line_number is its ordinal. -#}
 {% macro landing_csv_records(source_system, entity) -%}
     with
 
@@ -112,4 +72,17 @@
 
 {% macro detach_published() -%}
     {%- if var('published_db', none) -%}detach database if exists published_warehouse{%- else -%}select 1{%- endif -%}
+{%- endmacro %}
+
+{#- A landing date folder name (yyyy-mm-dd) as a date; anything else (2026-13-45, latest) is null. -#}
+{% macro landing_folder_date(expr) -%}
+    {{ return(adapter.dispatch('landing_folder_date', 'consent_ledger')(expr)) }}
+{%- endmacro %}
+
+{% macro default__landing_folder_date(expr) -%}
+    {{ dbt.safe_cast(expr, api.Column.translate_type('date')) }}
+{%- endmacro %}
+
+{% macro duckdb__landing_folder_date(expr) -%}
+    case when regexp_full_match({{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') then try_cast({{ expr }} as date) end
 {%- endmacro %}

@@ -84,6 +84,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.published else EXIT_BLOCKED
 
 
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from orchestration.landing import quarantine_list, unblock_instructions
+
+    working = paths.working_db(args.warehouse)
+    if not working.exists():
+        print(f"no run has built {working} yet: nothing is quarantined")
+        return 0
+    rows = quarantine_list(working)
+    if not rows:
+        print("no quarantined files (as of the last run)")
+        return 0
+    print(f"quarantined files as of the last run ({working}):")
+    print("\n".join(unblock_instructions(args.landing, rows)[1:]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="consent-ledger", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, default=None, help="run date (default: today, UTC)")
     run.add_argument("--full-refresh", action="store_true", help="re-read every landed file")
     run.set_defaults(func=cmd_run)
+
+    quarantine = subparsers.add_parser("quarantine", help="landed files that block publication")
+    quarantine_commands = quarantine.add_subparsers(dest="quarantine_command", required=True)
+    listing = quarantine_commands.add_parser(
+        "list", help="what the last run quarantined, why, and how to unblock (the next run re-evaluates)")
+    listing.add_argument("--landing", type=Path, default=None, help="default: $CONSENT_LEDGER_LANDING or data/landing")
+    listing.add_argument("--warehouse", type=Path, default=None,
+                         help="published file; default: $CONSENT_LEDGER_WAREHOUSE or warehouse/consent.duckdb")
+    listing.set_defaults(func=cmd_quarantine_list)
 
     try:
         from orchestration.cli_ops import add_explain_parser, add_export_parser

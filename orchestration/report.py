@@ -32,6 +32,8 @@ class RunReport:
     data_docs: str | None = None
     publication_kind: str | None = None
     sync: dict[str, Any] | None = None
+    deferred_files: list[str] = field(default_factory=list)
+    landing_incidents: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # added/lifted are the sync step's numbers (the addresses in *_added.csv / *_lifted.csv,
@@ -58,6 +60,11 @@ class RunReport:
         if self.blocked_by:
             lines += ["## Blocked by", *[f"- {b}" for b in self.blocked_by], ""]
         lines += self._needs_review()
+        if self.landing_incidents:
+            lines += ["## Files changed after they were read", *[f"- {x}" for x in self.landing_incidents], ""]
+        if self.deferred_files:
+            lines += ["## Deferred to the next run (in flight or settling)", *[f"- {x}" for x in self.deferred_files],
+                      ""]
         lines += ["## Counts", "| what | count |", "| --- | ---: |"]
         lines += [f"| {k} | {v} |" for k, v in self.counts.items()]
         if self.suppressions_added is not None:
@@ -120,13 +127,18 @@ class RunReport:
         blocked = "".join(f"<li><code>{escape(b)}</code></li>" for b in self.blocked_by)
         docs = (f'<p><a href="{escape(Path(self.data_docs).as_uri())}">Great Expectations Data Docs</a></p>'
                 if self.data_docs else "")
+        landing = "".join(
+            f"<h2>{title}</h2><ul>" + "".join(f"<li><code>{escape(x)}</code></li>" for x in items) + "</ul>"
+            for title, items in (("Files changed after they were read", self.landing_incidents),
+                                 ("Deferred to the next run (in flight or settling)", self.deferred_files))
+            if items)
         return f"""<!doctype html><html><head><meta charset="utf-8">
 <title>Consent Ledger run {escape(self.as_of)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}}td,th{{padding:.2em .8em;text-align:left}}
 td.n{{text-align:right}}table{{border-collapse:collapse}}tr:nth-child(even){{background:#f3f3f3}}</style>
 </head><body><h1>Consent Ledger run, as of {escape(self.as_of)}</h1>
 <p style="color:{colour}"><b>{outcome}</b></p>{kind}<p>Warehouse: <code>{escape(self.warehouse)}</code></p>
-{"<h2>Blocked by</h2><ul>" + blocked + "</ul>" if blocked else ""}
+{"<h2>Blocked by</h2><ul>" + blocked + "</ul>" if blocked else ""}{landing}
 <h2>Counts</h2><table>{rows}</table>
 <h2>Checks</h2><table><tr><th>check</th><th>kind</th><th>on</th><th>result</th></tr>{checks}</table>
 <p>{dbt_passed} further dbt tests passed.</p>{docs}
@@ -141,6 +153,7 @@ def load_counts(database: Path) -> dict[str, Any]:
     queries = {
         "files": "select count(*) from audit.load_reconciliation",
         "files_quarantined": "select count(*) from audit.load_reconciliation where file_status = 'quarantined'",
+        "files_deferred": "select count(*) from audit.load_reconciliation where file_status = 'deferred'",
         "lines_read": "select coalesce(sum(lines_read), 0) from audit.load_reconciliation",
         "lines_accepted": "select coalesce(sum(accepted), 0) from audit.load_reconciliation",
         "lines_rejected": "select coalesce(sum(rejected), 0) from audit.load_reconciliation",

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from orchestration import paths
+from orchestration.landing import landing_notes, quarantine_list, unblock_instructions
 from orchestration.locking import remove_leftovers, warehouse_lock
 from orchestration.permissions import RUN_UMASK, dir_mode, file_mode, make_private, share_tree
 from orchestration.report import RunReport, load_counts
@@ -185,7 +186,7 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
                        "a run can only decide on what has already landed")
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
-    if not any(p.is_file() for p in landing.glob("*/*/*")):
+    if not any(files for _, _, files in os.walk(landing)):
         raise RunError(f"landing folder {landing} has no files under <source>/<yyyy-mm-dd>/")
     os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
     os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
@@ -256,6 +257,9 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
             if not _only_failed_tests(data):
                 failed_steps.append(event.step_key)
     failures += _dbt_failures(working)
+    if not published:
+        failures += unblock_instructions(landing, quarantine_list(working))
+    deferred, incidents = landing_notes(working, as_of.isoformat())
 
     docs = paths.reports_dir() / as_of.isoformat() / "data_docs" / "index.html"
     outcome = RunOutcome(
@@ -287,6 +291,7 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
                  "kind": "expectations" if "data_docs_page" in c["metadata"] else "dbt test",
                  "page": c["metadata"].get("data_docs_page") or None} for c in checks],
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
+        deferred_files=deferred, landing_incidents=incidents,
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
     for shared in (paths.reports_dir() / outcome.as_of, paths.exports_dir() / outcome.as_of):
@@ -323,7 +328,8 @@ def format_summary(outcome: RunOutcome) -> str:
     lines = [
         "",
         f"Consent Ledger run as of {outcome.as_of}",
-        f"  files           {c.get('files', '?')} ({c.get('files_quarantined', 0)} quarantined)",
+        f"  files           {c.get('files', '?')} ({c.get('files_quarantined', 0)} quarantined, "
+        f"{c.get('files_deferred', 0)} deferred to the next run)",
         f"  lines read      {c.get('lines_read', '?')}: accepted {c.get('lines_accepted', '?')}, "
         f"rejected {c.get('lines_rejected', '?')}, duplicates {c.get('lines_duplicate', '?')}, "
         f"ignored {c.get('lines_ignored', '?')}",

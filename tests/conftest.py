@@ -18,6 +18,9 @@ FIXTURES = REPO / "tests" / "fixtures"
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Files a test writes are seconds old; the nightly job defers files younger than the settle time
+# (default 60 s) to the next run. Tests of the settle time itself set it explicitly.
+os.environ.setdefault("CONSENT_LEDGER_SETTLE_SECONDS", "0")
 
 
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,

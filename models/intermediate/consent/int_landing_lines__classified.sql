@@ -1,12 +1,14 @@
 {#- Every landed line in scope for the run, with the single outcome reconciliation counts:
     accepted (it yielded at least one new event), duplicate, rejected, ignored, or unaccounted
-    (no mapping model produced anything for it: a pipeline bug the reconciliation test catches). -#}
+    (no mapping model produced anything for it: a pipeline bug the reconciliation test catches).
+    A line with a line_error (not UTF-8, NUL bytes, duplicate JSON key) is never parsed: it is
+    rejected with that reason here. -#}
 with
 
 lines as (
 
     select * from {{ ref('base_landing__lines') }}
-    where line_number > 0 and file_error is null and extract_date <= {{ as_of_date() }}
+    where line_number > 0 and extract_date <= {{ as_of_date() }}
 
 ),
 
@@ -41,6 +43,7 @@ final as (
         lines.extract_date,
         lines.loaded_at,
         case
+            when lines.line_error is not null then 'rejected'
             when per_line.events > 0 then 'accepted'
             when per_line.duplicate_events > 0 then 'duplicate'
             when per_line.rejected_parts > 0 then 'rejected'
@@ -48,8 +51,9 @@ final as (
             else 'unaccounted'
         end as line_outcome,
         coalesce(per_line.events, 0) as events,
-        coalesce(per_line.rejected_parts, 0) as rejected_parts,
-        per_line.reasons
+        case when lines.line_error is not null then 1 else coalesce(per_line.rejected_parts, 0) end
+            as rejected_parts,
+        coalesce(lines.line_error, per_line.reasons) as reasons
     from lines
     left join per_line
         on per_line.file_name = lines.file_name

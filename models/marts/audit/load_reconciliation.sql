@@ -1,11 +1,20 @@
 {{ config(contract={'enforced': true}) }}
 
-{#- One row per landed file: lines read = accepted + rejected + duplicates + ignored. Lines are
-    counted from the raw read, outcomes from the mapping models, so a line a model drops shows up
-    as unaccounted and the file does not balance. -#}
+{#- One row per file in the landing folder (any depth, any type) and per file read before that has
+    since been removed: lines read = accepted + rejected + duplicates + ignored. Lines are counted
+    from the raw read, outcomes from the mapping models, so a line a model drops shows up as
+    unaccounted and the file does not balance. A deferred file (in flight, or still settling) is
+    listed and balances with nothing read; a quarantined one blocks publication until it is
+    removed or replaced. A file read before keeps its counts while a changed version settles. -#}
 with
 
-files as (
+present as (
+
+    select * from {{ ref('base_landing__files') }}
+
+),
+
+read_files as (
 
     select * from {{ ref('base_landing__lines') }}
     where line_number = 0
@@ -37,6 +46,25 @@ outcomes as (
 
 ),
 
+files as (
+
+    select
+        coalesce(present.source_system, read_files.source_system) as source_system,
+        coalesce(present.entity, read_files.entity) as entity,
+        coalesce(present.file_name, read_files.file_name) as file_name,
+        coalesce(present.extract_date, read_files.extract_date) as extract_date,
+        coalesce(read_files.file_bytes, present.file_bytes) as file_bytes,
+        read_files.content_sha256,
+        present.file_name is not null as is_in_landing,
+        read_files.file_name is not null as is_read,
+        present.file_status as landing_status,
+        present.file_reason as landing_reason,
+        coalesce(read_files.loaded_at, cast({{ as_of_date() }} as timestamp)) as loaded_at
+    from present
+    full outer join read_files on read_files.file_path = present.file_path
+
+),
+
 final as (
 
     select
@@ -44,13 +72,17 @@ final as (
         files.entity,
         files.file_name,
         files.extract_date,
-        files.file_bytes,
+        cast(files.file_bytes as bigint) as file_bytes,
         case
-            when files.file_error is not null then 'quarantined'
+            when files.landing_status = 'quarantined' then 'quarantined'
+            when not files.is_read then 'deferred'
             when files.extract_date > {{ as_of_date() }} then 'after_as_of'
             else 'loaded'
         end as file_status,
-        files.file_error,
+        case when files.landing_status = 'quarantined' then files.landing_reason end as file_error,
+        case when files.landing_status = 'deferred' then files.landing_reason end as deferred_reason,
+        files.is_in_landing,
+        files.content_sha256,
         coalesce(raw_lines.lines_read, 0) as lines_read,
         coalesce(outcomes.accepted, 0) as accepted,
         coalesce(outcomes.rejected, 0) as rejected,
@@ -59,8 +91,9 @@ final as (
         coalesce(outcomes.unaccounted, 0) as unaccounted,
         coalesce(outcomes.partially_rejected, 0) as partially_rejected,
         coalesce(outcomes.events, 0) as events,
-        files.file_error is null and (
-            files.extract_date > {{ as_of_date() }}
+        coalesce(files.landing_status, '') <> 'quarantined' and (
+            not files.is_read
+            or files.extract_date > {{ as_of_date() }}
             or coalesce(raw_lines.lines_read, 0) = coalesce(outcomes.accepted, 0) + coalesce(outcomes.rejected, 0)
                 + coalesce(outcomes.duplicates, 0) + coalesce(outcomes.ignored, 0)
         ) as is_balanced,

@@ -14,10 +14,10 @@ outcomes as (
 
 ),
 
-files as (
+landing_rejections as (
 
-    select * from {{ ref('base_landing__lines') }}
-    where line_number = 0 and file_error is not null and extract_date <= {{ as_of_date() }}
+    -- quarantined landing entries (any path, any date) and lines rejected before parsing
+    select * from {{ ref('int_landing__rejections') }}
 
 ),
 
@@ -35,25 +35,12 @@ rejected_lines as (
 
 ),
 
-quarantined_files as (
-
-    select
-        source_system,
-        file_name,
-        0 as line_number,
-        0 as element_index,
-        cast(null as {{ dbt.type_string() }}) as raw_text,
-        'quarantined_file:' || file_error as reason,
-        loaded_at
-    from files
-
-),
-
 unioned as (
 
     select * from rejected_lines
     union all
-    select * from quarantined_files
+    select source_system, file_name, line_number, element_index, raw_text, reason, loaded_at
+    from landing_rejections
 
 ),
 

@@ -1,129 +1,155 @@
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='file_path',
         on_schema_change='fail',
+        post_hook="delete from {{ ref('base_landing__scan') }} where line_number > 0",
     )
 }}
 
-{#- Every landed file is read here once, line by line, as text. Later runs append only files they
-    have not seen (landing files are append-only), so a line keeps the loaded_at of its first read. -#}
-{%- set files = landing_files_to_read(this if is_incremental() else none) -%}
+{#- Every record of every landed file the run may read, one row each (line 0: the file itself),
+    keyed by file path and content hash: a file is read when it is new, and read again when its
+    content changed since it was read (a file still being written when read, or replaced); its
+    rows then replace the earlier version's, the change is kept on line 0 (previous_* columns, see
+    audit.landing_incidents), and an unchanged line keeps the loaded_at of its first read.
+    Records are split by base_landing__scan (CSV per RFC 4180, quoted line breaks included; CR, LF
+    and CRLF endings). A record that is not UTF-8, holds NUL bytes, or is a JSON object with a
+    duplicate key gets a line_error and is rejected as that line; the rest of its file is read. -#}
 
 with
 
-raw_files as (
-
-    {{ read_landing_lines(files) }}
-
-),
-
-file_kinds as (
-
-    select * from {{ ref('landing_file_kinds') }}
-
-),
-
-located as (
-
-    select
-        raw_files.*,
-        string_split(replace(file_path, '{{ landing_dir() }}/', ''), '/') as path_parts
-    from raw_files
-
-),
-
-named as (
-
-    select
-        file_path,
-        file_text,
-        file_error,
-        file_bytes,
-        path_parts[1] || '/' || path_parts[2] || '/' || path_parts[3] as file_name,
-        path_parts[1] as source_system,
-        try_cast(path_parts[2] as date) as extract_date,
-        path_parts[3] as base_name
-    from located
-
-),
-
-classified as (
-
-    select
-        named.*,
-        kind.entity,
-        kind.file_format,
-        row_number() over (
-            partition by named.file_path order by length(kind.file_prefix) desc nulls last
-        ) as kind_rank
-    from named
-    left join file_kinds as kind
-        on kind.source_system = named.source_system
-        and starts_with(named.base_name, kind.file_prefix)
-        and ends_with(named.base_name, '.' || kind.file_format)
-
-),
-
 files as (
 
-    select
-        file_path,
-        file_name,
-        source_system,
-        extract_date,
-        entity,
-        file_format,
-        file_bytes,
-        case
-            when extract_date is null then 'bad_landing_path'
-            when entity is null then 'unrecognized_file'
-            else file_error
-        end as file_error,
-        case when file_error is null then file_text end as file_text
-    from classified
-    where kind_rank = 1
+    select * from {{ ref('base_landing__files') }}
+    where file_status = 'to_read'
 
 ),
 
-split_lines as (
+scan as (
+
+    select * from {{ ref('base_landing__scan') }}
+
+),
+
+{% if is_incremental() %}
+previous as (
+
+    select * from {{ this }}
+
+),
+
+previous_files as (
 
     select
         file_path,
-        unnest(string_split(file_text, chr(10))) as raw_line,
-        generate_subscripts(string_split(file_text, chr(10)), 1) as line_number,
-        len(string_split(file_text, chr(10))) as physical_lines
+        content_sha256 as previous_sha256,
+        file_bytes as previous_bytes,
+        lines_in_file as previous_lines
+    from previous
+    where line_number = 0
+
+),
+{% else %}
+previous as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_int() }}) as line_number,
+        cast(null as {{ dbt.type_string() }}) as raw_text,
+        cast(null as {{ dbt.type_timestamp() }}) as loaded_at
+    where 1 = 0
+
+),
+
+previous_files as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_string() }}) as previous_sha256,
+        cast(null as {{ dbt.type_bigint() }}) as previous_bytes,
+        cast(null as {{ dbt.type_bigint() }}) as previous_lines
+    where 1 = 0
+
+),
+{% endif %}
+
+scanned_records as (
+
+    select file_path, count(*) as scanned_records
+    from scan
+    where line_number > 0
+    group by file_path
+
+),
+
+to_read as (
+
+    -- new files, and files whose content differs from the version read before; only when this
+    -- run's scan holds the file's records (a build of this model alone, after the scan was
+    -- emptied by the post-hook, reads nothing rather than an empty file)
+    select files.*, previous_files.previous_sha256, previous_files.previous_bytes, previous_files.previous_lines
     from files
-    where file_error is null and file_text <> ''
+    left join previous_files on previous_files.file_path = files.file_path
+    left join scanned_records on scanned_records.file_path = files.file_path
+    where (previous_files.previous_sha256 is null or previous_files.previous_sha256 <> files.content_sha256)
+        and coalesce(scanned_records.scanned_records, 0) = files.records
 
 ),
 
-lines as (
+records as (
 
     select
-        file_path,
-        line_number,
-        -- CRLF endings and a UTF-8 byte-order mark are transport noise, not content
-        regexp_replace(
-            case when line_number = 1 then ltrim(raw_line, chr(65279)) else raw_line end,
-            '\r$', ''
-        ) as raw_text
-    from split_lines
-    -- the empty string after a final newline is not a line
-    where not (line_number = physical_lines and raw_line = '')
+        scan.file_path,
+        scan.line_number,
+        -- a UTF-8 byte-order mark is transport noise, not content
+        case when scan.line_number = 1 then ltrim(scan.raw_text, chr(65279)) else scan.raw_text end as raw_text,
+        case
+            when not scan.is_utf8 then 'invalid_utf8'
+            when scan.has_nul then 'nul_bytes'
+            when scan.duplicate_json_key is not null then 'ambiguous_duplicate_key'
+        end as line_error
+    from scan
+    inner join to_read on to_read.file_path = scan.file_path
+    where scan.line_number > 0
+
+),
+
+carried as (
+
+    -- an unchanged line of a re-read file keeps the loaded_at of its first read
+    select records.*, previous.loaded_at as first_loaded_at
+    from records
+    left join previous
+        on previous.file_path = records.file_path
+        and previous.line_number = records.line_number
+        and previous.raw_text = records.raw_text
+
+),
+
+unchanged as (
+
+    select file_path, count(first_loaded_at) as unchanged_lines
+    from carried
+    group by file_path
 
 ),
 
 file_rows as (
 
-    -- one row per file (line 0), so empty and quarantined files are accounted for too
-    select file_path, 0 as line_number, cast(null as {{ dbt.type_string() }}) as raw_text
-    from files
+    select
+        to_read.file_path,
+        0 as line_number,
+        cast(null as {{ dbt.type_string() }}) as raw_text,
+        cast(null as {{ dbt.type_string() }}) as line_error,
+        cast(null as {{ dbt.type_timestamp() }}) as first_loaded_at
+    from to_read
 
 ),
 
 line_rows as (
 
-    select * from lines
+    select file_path, line_number, raw_text, line_error, first_loaded_at from carried
     union all
     select * from file_rows
 
@@ -132,19 +158,30 @@ line_rows as (
 final as (
 
     select
-        files.source_system,
-        files.entity,
-        files.file_format,
-        files.file_name,
-        files.file_path,
-        files.extract_date,
+        to_read.source_system,
+        to_read.entity,
+        to_read.file_format,
+        to_read.file_name,
+        to_read.file_path,
+        to_read.extract_date,
         line_rows.line_number,
         line_rows.raw_text,
-        files.file_error,
-        files.file_bytes,
-        cast({{ as_of_date() }} as timestamp) as loaded_at
-    from files
-    inner join line_rows on line_rows.file_path = files.file_path
+        line_rows.line_error,
+        -- files with a file-level error are never read into this model (see base_landing__files);
+        -- kept for readers and fixtures that name it
+        cast(null as {{ dbt.type_string() }}) as file_error,
+        to_read.file_bytes,
+        to_read.content_sha256,
+        to_read.records as lines_in_file,
+        to_read.previous_sha256,
+        to_read.previous_bytes,
+        to_read.previous_lines,
+        case when line_rows.line_number = 0 then unchanged.unchanged_lines end as unchanged_lines,
+        coalesce(line_rows.first_loaded_at, cast({{ as_of_date() }} as timestamp)) as loaded_at,
+        cast({{ as_of_date() }} as timestamp) as read_at
+    from to_read
+    inner join line_rows on line_rows.file_path = to_read.file_path
+    left join unchanged on unchanged.file_path = to_read.file_path
 
 )
 

@@ -1,0 +1,160 @@
+{#- One row per entry found under the landing folder by this run's scan (any depth, any type), with
+    what the run does with it: read it, defer it to a later run, or quarantine it (and why).
+    Rebuilt every run from the scan, so a quarantined file that is removed stops blocking and one
+    that is replaced is judged again. Rules, in order:
+    - never read: a link or a special file (pipe, socket, device), or an entry that cannot be read;
+    - deferred (wait for the next run, never quarantined): names upload tools use while writing
+      (a path part starting with `.` or `_`, a name ending in `.tmp` or `.part`) and files
+      modified less than CONSENT_LEDGER_SETTLE_SECONDS ago (default 60);
+    - quarantined: outside <source>/<yyyy-mm-dd>/<file> (directly under the landing folder or a
+      source folder, one folder too deep, an unknown source, a date folder that is not a date), a
+      name no landing_file_kinds row matches, or content that is not text at all (a compression or
+      binary signature, or no record that decodes as UTF-8 without NUL bytes). -#}
+{%- set settle_seconds = env_var('CONSENT_LEDGER_SETTLE_SECONDS', '60') | float -%}
+
+with
+
+scan as (
+
+    select * from {{ ref('base_landing__scan') }}
+
+),
+
+file_kinds as (
+
+    select * from {{ ref('landing_file_kinds') }}
+
+),
+
+entries as (
+
+    select * from scan
+    where line_number = 0
+
+),
+
+record_facts as (
+
+    select file_path, count(*) filter (where has_nul) as records_with_nul
+    from scan
+    where line_number > 0
+    group by file_path
+
+),
+
+located as (
+
+    select
+        entries.*,
+        length(relative_path) - length(replace(relative_path, '/', '')) + 1 as path_depth,
+        {{ dbt.split_part('relative_path', "'/'", 1) }} as first_part,
+        {{ dbt.split_part('relative_path', "'/'", 2) }} as second_part,
+        {{ dbt.split_part('relative_path', "'/'", 3) }} as third_part
+    from entries
+
+),
+
+named as (
+
+    select
+        located.*,
+        case when path_depth >= 2 then first_part else '(landing root)' end as source_system,
+        case when path_depth = 3 then {{ landing_folder_date('second_part') }} end
+            as extract_date,
+        case when path_depth = 3 then third_part end as base_name,
+        first_part in (select source_system from file_kinds) as is_known_source
+    from located
+
+),
+
+kinds as (
+
+    select
+        named.*,
+        kind.entity,
+        kind.file_format,
+        row_number() over (
+            partition by named.file_path order by length(kind.file_prefix) desc nulls last
+        ) as kind_rank
+    from named
+    left join file_kinds as kind
+        on kind.source_system = named.source_system
+        and substring(named.base_name, 1, length(kind.file_prefix)) = kind.file_prefix
+        and {{ dbt.right('named.base_name', 'length(kind.file_format) + 1') }} = '.' || kind.file_format
+
+),
+
+judged as (
+
+    select
+        kinds.*,
+        case
+            when read_error is not null then 'unreadable'
+            when entry_type = 'symlink' then 'symlink'
+            when entry_type <> 'file' then 'not_regular_file'
+        end as never_read_reason,
+        case
+            when {{ dbt.position("'/.'", "'/' || relative_path") }} > 0
+                or {{ dbt.position("'/_'", "'/' || relative_path") }} > 0
+                or lower(relative_path) like '%.tmp'
+                or lower(relative_path) like '%.part'
+                then 'in_flight_name'
+            when age_seconds < {{ settle_seconds }} then 'settling'
+        end as deferral_reason,
+        case
+            when path_depth = 1 then 'outside_source_folder'
+            when not is_known_source then 'unknown_source'
+            when path_depth = 2 then 'directly_under_source'
+            when path_depth > 3 then 'too_deep'
+            when extract_date is null then 'bad_landing_path'
+            when entity is null then 'unrecognized_file'
+        end as path_reason,
+        case
+            when head_hex like '1F8B%' then 'compressed_gzip'
+            when head_hex like '504B0304%' then 'compressed_zip'
+            when head_hex like '425A68%' then 'compressed_bzip2'
+            when head_hex like 'FD377A585A00%' then 'compressed_xz'
+            when head_hex like '28B52FFD%' then 'compressed_zstd'
+            when head_hex like '377ABCAF271C%' then 'compressed_7z'
+            when head_hex like '25504446%' then 'binary_pdf'
+            when head_hex like '89504E47%' or head_hex like 'FFD8FF%' then 'binary_image'
+            when head_hex like '50415231%' then 'binary_parquet'
+            when head_hex like 'D0CF11E0%' then 'binary_office'
+            when head_hex like '53514C69%' then 'binary_sqlite'
+            when head_hex like 'FFFE%' or head_hex like 'FEFF%' then 'not_utf8_text'
+            when records > 0 and decodable_records = 0 and coalesce(record_facts.records_with_nul, 0) > 0
+                then 'binary_content'
+            when records > 0 and decodable_records = 0 then 'not_utf8_text'
+        end as content_reason
+    from kinds
+    left join record_facts on record_facts.file_path = kinds.file_path
+    where kind_rank = 1
+
+),
+
+final as (
+
+    select
+        file_path,
+        relative_path as file_name,
+        source_system,
+        entity,
+        file_format,
+        extract_date,
+        entry_type,
+        file_bytes,
+        modified_at,
+        content_sha256,
+        records,
+        case
+            when never_read_reason is not null then 'quarantined'
+            when deferral_reason is not null then 'deferred'
+            when path_reason is not null or content_reason is not null then 'quarantined'
+            else 'to_read'
+        end as file_status,
+        coalesce(never_read_reason, deferral_reason, path_reason, content_reason) as file_reason
+    from judged
+
+)
+
+select * from final
