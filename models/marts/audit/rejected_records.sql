@@ -28,6 +28,13 @@ erased as (
 
 ),
 
+known_erasures as (
+
+    -- erasures known whatever the run date (a backfill of a day before the request included)
+    select contact_key from {{ ref('int_erasures__known') }}
+
+),
+
 rejected_lines as (
 
     select source_system, file_name, line_number, element_index, raw_text, reason, loaded_at
@@ -72,7 +79,9 @@ final as (
         keyed.line_number,
         keyed.element_index,
         case
-            when names_erased.file_name is not null or keyed.contact_key in (select contact_key from erased)
+            when names_erased.file_name is not null
+                or keyed.contact_key in (select contact_key from erased)
+                or keyed.contact_key in (select contact_key from known_erasures)
                 then '[redacted: names an erased contact]'
             else {{ mask_emails('keyed.raw_text') }}
         end as raw_text,
