@@ -149,3 +149,41 @@ def test_a_new_run_date_reuses_the_parse(tmp_path: Path) -> None:
     assert events[1] & {"PartialParsingSkipParsing", "PartialParsingEnabled"}
     compiled = next((tmp_path / "target" / "compiled").rglob("consent_status.sql")).read_text()
     assert "cast('2026-03-11' as date)" in compiled
+
+
+
+def _webform_submission(prechecked: bool) -> str:
+    return json.dumps({
+        "submission_id": "s-fr-1", "submitted_at": "2026-03-02T09:00:00Z", "email": "fr@example.com",
+        "form_id": "newsletter-footer", "page_url": "https://example.com/blog", "country": "FR", "gpc": False,
+        "kind": "signup", "policy_version": "3.0",
+        "consents": [{"purpose": "newsletter", "channel": "email", "granted": True, "prechecked": prechecked}]})
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["prechecked_first", "unticked_first"])
+def test_conflicting_redeliveries_give_the_same_status_in_either_arrival_order(tmp_path: Path, first: bool) -> None:
+    """Two readings of one web-form grant (same submission, instant and purpose, so one event_id)
+    disagree on whether the box was pre-checked: whichever lands first, on nightly incremental runs,
+    the French contact's newsletter consent is not proof (fail closed), as in a full refresh, and the
+    later reading is a duplicate that says why."""
+    landing = tmp_path / "landing"
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for night, prechecked in (("2026-03-02", first), ("2026-03-03", not first)):
+        lines = landing / "webforms" / night / "submissions_001.jsonl"
+        lines.parent.mkdir(parents=True)
+        lines.write_text(_webform_submission(prechecked) + "\n", encoding="utf-8")
+        result = dbt_build(landing, database, AS_OF, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+    full = tmp_path / "full" / "work.duckdb"
+    full.parent.mkdir()
+    assert dbt_build(landing, full, AS_OF, exclude=TESTS, full_refresh=True).returncode == 0
+    assert_same_published(database, full)
+    with duckdb.connect(str(database), read_only=True) as con:
+        cell = con.execute(
+            "select jurisdiction, status, can_contact from consent.consent_status "
+            "where purpose = 'newsletter' and channel = 'email'").fetchall()
+        duplicates = con.execute(
+            "select reason from intermediate.int_consent_events__deduplicated where outcome = 'duplicate'").fetchall()
+    assert cell == [("FR", "invalid", False)], cell
+    assert duplicates == [("conflicting_redelivery",)]

@@ -10,13 +10,30 @@
 {#- A record re-delivered in a later file is the same event (same event_id): the first reading
     (earliest load, then file, line) is the event, later ones are duplicates.
 
+    Conflicting re-deliveries (issue 10, fail closed, principle 5). event_id hashes only
+    source_system, source_record_id, occurred_at, purpose, channel and action, so two readings of
+    one event can disagree on its proof. Which reading arrived first must not decide what the
+    event proves, so the proof of the accepted event is taken over all its readings, the same
+    whatever order the files arrived in:
+    - lawful_basis, was_prechecked, policy_version, capture_method, capture_point, country_code:
+      the value every reading gives; null when they disagree (unknown is never yes: the resolver
+      takes a null basis, pre-check state, capture or notice version as no proof);
+    - expires_at: the earliest any reading gives (a reading without one never extends it);
+    - double_opt_in_at: the latest any reading gives; null when any reading has none.
+    The later readings stay 'duplicate' (reconciliation still balances), with reason
+    'conflicting_redelivery' when the readings disagree on any of these fields.
+
     Incremental: only files whose outcomes are new or changed in int_consent_events__unioned are
     judged, plus the stored files holding an earlier or later reading of one of their event_ids
     (a re-delivery), so a reading that arrives late but ranks first still wins and the one it
-    displaces becomes a duplicate. An event_id never seen before is decided without looking at
-    history (anti-join); only the readings of the event_ids being judged are ranked. Judged
-    files are overwritten whole (delete+insert by file_name: overwrite by partition). -#}
+    displaces becomes a duplicate, and the accepted reading's proof is recomputed over every
+    stored reading. An event_id never seen before is decided without looking at history
+    (anti-join); only the readings of the event_ids being judged are ranked. Judged files are
+    overwritten whole (delete+insert by file_name: overwrite by partition). -#}
 {%- set columns = event_outcome_columns() + ['event_id'] -%}
+{%- set agreed_fields = [
+    'lawful_basis', 'was_prechecked', 'policy_version', 'capture_method', 'capture_point', 'country_code',
+] -%}
 
 with
 
@@ -45,7 +62,11 @@ changed_files as (
         and stored.element_index = outcomes.element_index
     where stored.file_name is null
         or (case when stored.outcome = 'duplicate' then 'event' else stored.outcome end) <> outcomes.outcome
-        or coalesce(stored.reason, '') <> coalesce(outcomes.reason, '')
+        or coalesce(
+            case when stored.outcome = 'duplicate' and stored.reason = 'conflicting_redelivery' then null
+                else stored.reason end,
+            ''
+        ) <> coalesce(outcomes.reason, '')
         or coalesce(stored.event_id, '') <> coalesce(outcomes.event_id, '')
 
 ),
@@ -90,7 +111,6 @@ judged as (
 ),
 {% endif %}
 
-{% if is_incremental() %}
 readings as (
 
     -- every reading of the events judged here, from any file, ranked
@@ -98,13 +118,47 @@ readings as (
         file_name,
         line_number,
         element_index,
+        event_id,
+        lawful_basis,
+        was_prechecked,
+        policy_version,
+        capture_method,
+        capture_point,
+        country_code,
+        expires_at,
+        double_opt_in_at,
         row_number() over (
             partition by event_id
             order by loaded_at, file_name, line_number, element_index
         ) as delivery_rank
     from outcomes
     where outcome = 'event'
+    {%- if is_incremental() %}
         and event_id in (select event_id from judged where outcome = 'event')
+    {%- endif %}
+
+),
+
+proof as (
+
+    -- what the readings of one event prove together, whatever order they arrived in
+    select
+        event_id,
+        {% for field in agreed_fields -%}
+        case when count(distinct coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) = 1
+            then {% if field == 'was_prechecked' %}max(cast({{ field }} as integer)) = 1{% else %}max({{ field }}){% endif %}
+        end as agreed_{{ field }},
+        {% endfor -%}
+        min(expires_at) as earliest_expires_at,
+        case when count(*) = count(double_opt_in_at) then max(double_opt_in_at) end as latest_double_opt_in_at,
+        (
+            {% for field in agreed_fields + ['expires_at', 'double_opt_in_at'] -%}
+            count(distinct coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) > 1
+            {%- if not loop.last %} or{% endif %}
+            {% endfor -%}
+        ) as is_conflicting
+    from readings
+    group by event_id
 
 ),
 
@@ -112,37 +166,41 @@ ranked as (
 
     select
         judged.*,
-        readings.delivery_rank
+        readings.delivery_rank,
+        proof.is_conflicting,
+        {% for field in agreed_fields -%}
+        proof.agreed_{{ field }},
+        {% endfor -%}
+        proof.earliest_expires_at,
+        proof.latest_double_opt_in_at
     from judged
     left join readings
         on readings.file_name = judged.file_name
         and readings.line_number = judged.line_number
         and readings.element_index = judged.element_index
+    left join proof on proof.event_id = readings.event_id
 
 ),
-{% else %}
-ranked as (
-
-    select
-        *,
-        case when outcome = 'event' then
-            row_number() over (
-                partition by event_id
-                order by loaded_at, file_name, line_number, element_index
-            )
-        end as delivery_rank
-    from judged
-
-),
-{% endif %}
 
 final as (
 
     select
-        {% for column in columns if column != 'outcome' -%}
-        {{ column }},
-        {% endfor -%}
-        case when outcome = 'event' and delivery_rank > 1 then 'duplicate' else outcome end as outcome
+        {% for column in columns -%}
+        {% if column == 'outcome' -%}
+        case when outcome = 'event' and delivery_rank > 1 then 'duplicate' else outcome end as outcome,
+        {% elif column == 'reason' -%}
+        case when outcome = 'event' and delivery_rank > 1 and is_conflicting then 'conflicting_redelivery'
+            else reason end as reason,
+        {% elif column in agreed_fields -%}
+        case when outcome = 'event' and delivery_rank = 1 then agreed_{{ column }} else {{ column }} end as {{ column }},
+        {% elif column == 'expires_at' -%}
+        case when outcome = 'event' and delivery_rank = 1 then earliest_expires_at else expires_at end as expires_at,
+        {% elif column == 'double_opt_in_at' -%}
+        case when outcome = 'event' and delivery_rank = 1 then latest_double_opt_in_at else double_opt_in_at end as double_opt_in_at,
+        {% else -%}
+        {{ column }}{% if not loop.last %},{% endif %}
+        {% endif -%}
+        {% endfor %}
     from ranked
 
 )
