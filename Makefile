@@ -6,7 +6,7 @@ LANDING ?= $(or $(CONSENT_LEDGER_LANDING),data/landing)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
-DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_DISABLE_TELEMETRY = 1
 
 .PHONY: install run test ui lint clean bench
 
@@ -32,11 +32,12 @@ test: install
 	$(BIN)/ruff check orchestration expectations tests
 	$(BIN)/pytest
 
-# The Dagster UI with the nightly schedule (http://127.0.0.1:3000).
+# The Dagster UI with the nightly schedule (http://127.0.0.1:3000), on the warehouse's own instance
+# (warehouse/dagster/, or CONSENT_LEDGER_DAGSTER_HOME), which `consent-ledger run` records its runs in.
+# No -m: dagster reads pyproject's [tool.dagster], so the code location is named consent_ledger.
 ui: install
-	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
-	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	DAGSTER_HOME="$$($(BIN)/python -m orchestration.instance)" $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 # The benchmark (not part of the test suite): floor, full, incremental, empty nightly run and a 1M
 # candidate export at about EVENTS consent events; data cached under data/bench/, results in

@@ -23,6 +23,7 @@ PUBLISHED_WAREHOUSE = AssetKey(["warehouse", "published"])
     deps=PUBLISHED_TABLE_KEYS,
     partitions_def=DAILY,
     pool="consent_ledger_warehouse",
+    group_name="publish",
     description="warehouse/ledger.duckdb: the consent.* and audit.* tables analysts read, swapped in "
     "atomically after every blocking check passed; a backfill (an earlier date than the latest "
     "publish) is published as warehouse/ledger_as_of_<date>.duckdb instead and never replaces it.",

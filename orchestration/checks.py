@@ -21,12 +21,18 @@ from orchestration.resources import export_environment
 
 CHECK_SPECS = [
     AssetCheckSpec(name=spec.name, asset=AssetKey(list(spec.asset)), blocking=True,
-                   description=spec.description)
+                   description=f"Great Expectations suite (blocks publication): {spec.description}")
     for spec in SUITES
 ]
 
 
-@multi_asset_check(specs=CHECK_SPECS, name="audit_trail_expectations")
+@multi_asset_check(
+    specs=CHECK_SPECS,
+    name="audit_trail_expectations",
+    description="The Great Expectations gate: every suite in expectations/suites.py validates the working "
+    "database after dbt's tests; one failing expectation blocks publication (and so every export). "
+    "Results, failing examples and the Data Docs page are in each check's metadata.",
+)
 def audit_trail_expectations(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
     """All suites in one validation context so one Data Docs site lists every result."""
     export_environment()

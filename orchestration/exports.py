@@ -31,6 +31,7 @@ def _backfill_result(as_of: str) -> MaterializeResult | None:
     key=AssetKey(["exports", "suppression_sync"]),
     deps=[PUBLISHED_WAREHOUSE],
     partitions_def=DAILY,
+    group_name="exports",
     description="exports/<as_of>/<tool>/ beside the warehouse: the suppressions HubSpot, Mailchimp, "
     "Salesforce and Marketo must apply, as full lists and as the delta since the previous publish "
     "of the same warehouse (nothing for a backfill).",
@@ -54,6 +55,7 @@ def suppression_sync(context: AssetExecutionContext) -> MaterializeResult:
     key=AssetKey(["exports", "outboxes"]),
     deps=[PUBLISHED_WAREHOUSE],
     partitions_def=DAILY,
+    group_name="exports",
     description="exports/<as_of>/outbox/ beside the warehouse: withdrawal confirmations and re-consent "
     "requests for the email tool, each handed over once (recorded in audit.publication_ledger); "
     "nothing for a backfill.",

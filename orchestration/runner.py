@@ -207,9 +207,8 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
         for leftover in remove_leftovers(warehouse, paths.exports_dir()):
             print(f"- removed {leftover.name}, left by a run that was stopped", file=sys.stderr)
         _prepare_manifest()
-        from dagster import DagsterInstance
-
         from orchestration.definitions import defs
+        from orchestration.instance import open_instance
 
         job = defs.resolve_job_def("nightly")
         handler = _ProgressHandler()
@@ -217,7 +216,7 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
         dagster_logger.addHandler(handler)
         previous_propagate = dagster_logger.propagate
         try:
-            with DagsterInstance.ephemeral() as instance:
+            with open_instance() as instance:  # shared with `make ui`: the run shows in its history
                 result = job.execute_in_process(
                     partition_key=as_of.isoformat(),
                     instance=instance,

@@ -1,0 +1,142 @@
+"""Dagster as its users expect: one instance per warehouse shared by the CLI and the UI (run
+history), asset groups by layer, a description on every asset and check, the code location named
+consent_ledger, the schedule stopped by default, telemetry off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import FIXTURES, REPO
+
+AS_OF = "2026-03-10"
+
+
+def _assets_and_checks():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    assets = {key: graph.get(key) for key in graph.get_all_asset_keys()}
+    checks = {spec.key: spec for ad in defs.get_repository_def().asset_graph.assets_defs
+              for spec in ad.check_specs}
+    return assets, checks
+
+
+def test_asset_groups_are_the_layers() -> None:
+    from orchestration.dbt_assets import LAYERS
+
+    assets, _ = _assets_and_checks()
+    groups = {key.to_user_string(): node.group_name for key, node in assets.items()}
+    assert set(groups.values()) == set(LAYERS), "every layer has assets, nothing in `default`"
+    assert groups["staging/base_landing__files"] == "landing"
+    assert groups["staging/stg_salesforce__contacts"] == "staging"
+    assert groups["reference/consent_purposes"] == "staging"
+    assert groups["intermediate/int_publication__run_kind"] == "intermediate"
+    assert groups["consent/consent_status"] == "consent"
+    assert groups["audit/load_reconciliation"] == "audit"
+    assert groups["warehouse/published"] == "publish"
+    assert groups["exports/suppression_sync"] == groups["exports/outboxes"] == "exports"
+
+
+def test_a_model_in_an_unknown_folder_is_refused() -> None:
+    """A new folder is placed in a layer on purpose instead of falling into `default`."""
+    from orchestration.dbt_assets import layer_of
+
+    with pytest.raises(ValueError, match="LAYER_OF_FOLDER"):
+        layer_of({"resource_type": "model", "name": "x", "fqn": ["consent_ledger", "scratch", "x"]})
+
+
+def test_every_asset_and_check_is_described() -> None:
+    assets, checks = _assets_and_checks()
+    assert [k for k, node in assets.items() if not (node.description or "").strip()] == []
+    assert [k for k, spec in checks.items() if not (spec.description or "").strip()] == []
+    by_name = {(key.asset_key.to_user_string(), key.name): spec.description for key, spec in checks.items()}
+    assert by_name[("consent/consent_status", "not_null_consent_status_contact_key")] == (
+        "not_null on consent_status.contact_key: never null")
+    relationships = [d for (asset, name), d in by_name.items()
+                     if asset == "consent/suppression_list" and name.startswith("relationships_")]
+    assert relationships == ["relationships on suppression_list.evidence_event_id: every value exists in "
+                             "consent_events.event_id"]
+    gate = by_name[("consent/suppression_list", "suppressions_have_evidence")]
+    assert gate.startswith("Great Expectations suite (blocks publication): ")
+    # the model's YAML description is the asset's
+    assert assets[next(k for k in assets if k.to_user_string() == "consent/consent_status")].description.startswith(
+        "Current status per contact")
+
+
+def test_a_tests_own_yaml_description_wins() -> None:
+    from orchestration.dbt_assets import describe_test
+
+    test = {"name": "unique_x_id", "description": "One row per id: ids come from the CRM.",
+            "test_metadata": {"name": "unique", "kwargs": {"column_name": "id"}}}
+    assert describe_test(test, "x") == "One row per id: ids come from the CRM."
+    test["description"] = ""
+    assert describe_test(test, "x") == "unique on x.id: no two rows share a value"
+    test["config"] = {"severity": "warn"}
+    assert describe_test(test, "x").endswith("(warning only)")
+
+
+def test_code_location_is_named_consent_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make ui` runs `dagster dev` without -m, so it reads pyproject's [tool.dagster]."""
+    from dagster._core.workspace.load_target import PyProjectFileTarget
+
+    monkeypatch.chdir(REPO)
+    origins = PyProjectFileTarget("pyproject.toml").create_origins()
+    assert [origin.location_name for origin in origins] == ["consent_ledger"]
+    ui = (REPO / "Makefile").read_text().split("\nui:", 1)[1].split("\n\n", 1)[0]
+    assert "dagster dev -h 127.0.0.1" in ui and "-m orchestration.definitions" not in ui
+    assert "python -m orchestration.instance" in ui
+
+
+def test_schedule_is_stopped_by_default_and_says_its_partition() -> None:
+    from dagster import DefaultScheduleStatus
+
+    from orchestration.schedules import nightly_schedule
+
+    assert nightly_schedule.default_status == DefaultScheduleStatus.STOPPED
+    assert "partition" in (nightly_schedule.description or "")
+    readme = (REPO / "README.md").read_text()
+    assert "dagster schedule start nightly_0200_utc" in readme
+
+
+def test_instance_lives_beside_the_warehouse_with_telemetry_off(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.instance import HOME_ENV, dagster_home, open_instance, prepare_home
+
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    assert dagster_home(tmp_path / "wh" / "ledger.duckdb") == tmp_path / "wh" / "dagster"
+    home = prepare_home(tmp_path / "wh" / "dagster")
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == {"telemetry": {"enabled": False}}
+    with open_instance(home) as instance:
+        assert instance.telemetry_enabled is False
+        assert Path(instance.root_directory) == home
+    # an operator's own dagster.yaml is kept
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nretention: {}\n")
+    prepare_home(home)
+    assert "retention" in (home / "dagster.yaml").read_text()
+    monkeypatch.setenv(HOME_ENV, str(tmp_path / "elsewhere"))
+    assert dagster_home(tmp_path / "wh" / "ledger.duckdb") == tmp_path / "elsewhere"
+
+
+def test_a_cli_run_is_in_the_instances_run_history(tmp_path: Path) -> None:
+    """The one CLI run of this file: the UI (`make ui`, same instance) lists it with its partition."""
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    warehouse = tmp_path / "wh" / "ledger.duckdb"
+    env = {k: v for k, v in os.environ.items() if k not in ("CONSENT_LEDGER_DAGSTER_HOME", "DAGSTER_HOME")}
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(FIXTURES / "core" / "landing"),
+         "--warehouse", str(warehouse), "--as-of", AS_OF],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    home = warehouse.parent / "dagster"
+    assert yaml.safe_load((home / "dagster.yaml").read_text())["telemetry"] == {"enabled": False}
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+    assert [(r.job_name, r.status, r.tags.get("dagster/partition")) for r in runs] == [
+        ("nightly", DagsterRunStatus.SUCCESS, AS_OF)]
