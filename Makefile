@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test ui lint clean bench
+.PHONY: install run test ui lint clean bench docs
 
 $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ ui: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# The dbt docs (models, columns, tests, lineage) as one static page that opens from disk, no server
+# and no network: target/docs/static_index.html. Built against an empty scratch database
+# (target/docs/catalog.duckdb), so it never opens the warehouse; column types come from the contracts.
+docs: install
+	mkdir -p target/docs
+	CONSENT_LEDGER_WORKING_DB=$(CURDIR)/target/docs/catalog.duckdb $(BIN)/dbt docs generate --static \
+		--profiles-dir . --project-dir . --target-path target/docs --log-path target/docs/logs --quiet
+	@echo "dbt docs: $(CURDIR)/target/docs/static_index.html (open it in a browser)"
 
 # The benchmark (not part of the test suite): floor, full, incremental, empty nightly run and a 1M
 # candidate export at about EVENTS consent events; data cached under data/bench/, results in
