@@ -39,11 +39,13 @@ ui: install
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # The dbt docs (models, columns, tests, lineage) as one static page that opens from disk, no server
-# and no network: target/docs/static_index.html. Built against an empty scratch database
-# (target/docs/catalog.duckdb), so it never opens the warehouse; column types come from the contracts.
+# and no network: target/docs/static_index.html. Built against an empty scratch database, so it
+# never opens the warehouse and the TYPE column stays empty; DOCS_DB=warehouse/work/ledger_work.duckdb
+# (while no run is going) fills it from a built database.
+DOCS_DB ?= $(CURDIR)/target/docs/catalog.duckdb
 docs: install
 	mkdir -p target/docs
-	CONSENT_LEDGER_WORKING_DB=$(CURDIR)/target/docs/catalog.duckdb $(BIN)/dbt docs generate --static \
+	CONSENT_LEDGER_WORKING_DB=$(abspath $(DOCS_DB)) $(BIN)/dbt docs generate --static \
 		--profiles-dir . --project-dir . --target-path target/docs --log-path target/docs/logs --quiet
 	@echo "dbt docs: $(CURDIR)/target/docs/static_index.html (open it in a browser)"
 

@@ -147,7 +147,9 @@ def test_a_failing_expectation_shows_its_count_and_examples(tmp_path: Path) -> N
     assert "FAIL expect_column_values_to_be_in_set on status: 2 unexpected" in report.markdown(tmp_path)
 
 
-def chromium() -> str:
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """Debian's chromium; asked for before the report so a skip costs no run."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
@@ -156,8 +158,7 @@ def chromium() -> str:
     pytest.skip("chromium is not installed (apt-get install chromium); on CI (CI=true) this test fails instead")
 
 
-def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
-    browser = chromium()
+def test_report_renders_in_headless_chromium(browser: str, report: Path, tmp_path: Path) -> None:
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
               f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run"]
     url = (report / "run_report.html").as_uri()
