@@ -118,7 +118,7 @@ class RunReport:
         return out
 
     def _gate_markdown(self) -> list[str]:
-        out: list[str] = []
+        out: list[str] = ["", "## The gate: Great Expectations results"] if self.validations else []
         for suite in self.validations:
             failed = [e for e in suite["expectations"] if not e["success"]]
             out += ["", f"### Gate {suite['suite']}: {'pass' if suite['success'] else 'FAIL'} "
@@ -159,7 +159,8 @@ class RunReport:
         for suite in sorted(self.validations, key=lambda v: (v["success"], v["suite"])):
             verdict = "pass" if suite["success"] else "<b class=fail>FAIL</b>"
             page = self._link(suite.get("docs_page"), folder)
-            name = escape(suite["suite"]) + (f' (<a href="{escape(page)}">Data Docs page</a>)' if page else "")
+            docs = f' (<a href="{escape(page)}">Data Docs page</a>, styled only online)' if page else ""
+            name = escape(suite["suite"]) + docs
             out.append(f"<h3>{name}: {verdict}</h3><p>{suite['rows']:,} rows checked, "
                        f"{suite['evaluated']} expectations.</p>")
             rows = ""
