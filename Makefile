@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test ui lint clean bench
+.PHONY: install run test ui lint clean bench docs
 
 $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ test: install
 ui: install
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 	DAGSTER_HOME="$$($(BIN)/python -m orchestration.instance)" $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+# The dbt docs (models, columns, tests, lineage) as one static page that opens from disk, no server
+# and no network: target/docs/static_index.html. Built against an empty scratch database, so it
+# never opens the warehouse and the TYPE column stays empty; DOCS_DB=warehouse/work/ledger_work.duckdb
+# (while no run is going) fills it from a built database.
+DOCS_DB ?= $(CURDIR)/target/docs/catalog.duckdb
+docs: install
+	mkdir -p target/docs
+	CONSENT_LEDGER_WORKING_DB=$(abspath $(DOCS_DB)) $(BIN)/dbt docs generate --static \
+		--profiles-dir . --project-dir . --target-path target/docs --log-path target/docs/logs --quiet
+	@echo "dbt docs: $(CURDIR)/target/docs/static_index.html (open it in a browser)"
 
 # The benchmark (not part of the test suite): floor, full, incremental, empty nightly run and a 1M
 # candidate export at about EVENTS consent events; data cached under data/bench/, results in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +39,11 @@ class SuiteResult:
     example_rows: list[dict[str, Any]]
     docs_index: Path | None = None
     docs_page: Path | None = None
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+
+
+# what the run report shows of the gate, beside the Data Docs (which need a network for their styles)
+VALIDATION_RESULTS = "validation_results.json"
 
 
 def _context(docs_dir: Path | None) -> Any:
@@ -99,6 +105,7 @@ def run_suites(specs: list[SuiteSpec], database: Path, as_of: date,
             evaluated=len(result.results),
             failures=failures,
             example_rows=_example_rows(frame, failures),
+            expectations=[_outcome(r) for r in result.results],
         ))
     if docs_dir is not None:
         context.build_data_docs(site_names=["consent_ledger"])
@@ -107,7 +114,32 @@ def run_suites(specs: list[SuiteSpec], database: Path, as_of: date,
             # the page of this validation: static HTML that opens without the index's scripts
             pages = sorted((docs_dir / "validations" / result.suite).rglob("*.html"))
             result.docs_page = pages[-1] if pages else None
+        _write_details(docs_dir / VALIDATION_RESULTS, as_of, results)
     return results
+
+
+def _outcome(r: Any) -> dict[str, Any]:
+    """One expectation's result as plain data: what was expected, whether it held, how many rows
+    broke it and a few of their values."""
+    config = r.expectation_config
+    kwargs = {k: _plain(v) for k, v in config.kwargs.items() if k not in ("column", "batch_id", "result_format")}
+    return {
+        "expectation": config.type,
+        "column": config.kwargs.get("column"),
+        "kwargs": kwargs,
+        "success": bool(r.success),
+        "unexpected_count": r.result.get("unexpected_count"),
+        "observed_value": _plain(r.result.get("observed_value")),
+        "examples": [_plain(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
+    }
+
+
+def _write_details(path: Path, as_of: date, results: list[SuiteResult]) -> None:
+    """The same validation details as the Data Docs, for the run report to show offline."""
+    suites = [{"suite": r.suite, "success": r.success, "rows": r.rows, "evaluated": r.evaluated,
+               "example_rows": r.example_rows, "expectations": r.expectations,
+               "docs_page": str(r.docs_page) if r.docs_page else None} for r in results]
+    path.write_text(json.dumps({"as_of": as_of.isoformat(), "suites": suites}, indent=2, default=str))
 
 
 def _plain(value: Any) -> Any:

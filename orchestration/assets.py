@@ -8,7 +8,7 @@ from orchestration.dbt_assets import consent_ledger_dbt
 from orchestration.locking import warehouse_lock
 from orchestration.partitions import DAILY
 from orchestration.publish import publish
-from orchestration.report import RunReport, load_counts
+from orchestration.report import RunReport, load_charts, load_counts, load_validations
 from orchestration.resources import export_environment
 
 PUBLISHED_TABLE_KEYS = sorted(
@@ -36,7 +36,10 @@ def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     counts = load_counts(publication.path)
     report = RunReport(as_of=context.partition_key, published=True, warehouse=str(publication.path),
                        counts=counts, publication_kind=publication.kind,
-                       data_docs=str(paths.reports_dir() / context.partition_key / "data_docs" / "index.html"))
+                       data_docs=str(paths.reports_dir() / context.partition_key / "data_docs" / "index.html"),
+                       charts=load_charts(publication.path, context.partition_key),
+                       validations=load_validations(paths.reports_dir() / context.partition_key,
+                                                    context.partition_key))
     report_path = report.write(paths.reports_dir())
     context.log.info(f"published {publication.path} ({publication.kind}, {len(publication.tables)} tables)")
     return MaterializeResult(metadata={

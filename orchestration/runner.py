@@ -18,7 +18,7 @@ from orchestration import paths
 from orchestration.landing import landing_notes, quarantine_list, unblock_instructions
 from orchestration.locking import remove_leftovers, warehouse_lock
 from orchestration.permissions import RUN_UMASK, dir_mode, file_mode, make_private, share_tree
-from orchestration.report import RunReport, load_counts
+from orchestration.report import RunReport, load_charts, load_counts, load_validations
 
 
 class RunError(RuntimeError):
@@ -291,6 +291,9 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
                  "page": c["metadata"].get("data_docs_page") or None} for c in checks],
         blocked_by=failures, data_docs=str(docs) if docs.exists() else None,
         deferred_files=deferred, landing_incidents=incidents,
+        charts=load_charts(working, outcome.as_of),
+        validations=(load_validations(paths.reports_dir() / outcome.as_of, outcome.as_of)
+                     if any("data_docs_page" in c["metadata"] for c in checks) else []),
     ).write(paths.reports_dir())
     outcome.report = report_path if report_path.exists() else None
     for shared in (paths.reports_dir() / outcome.as_of, paths.exports_dir() / outcome.as_of):
