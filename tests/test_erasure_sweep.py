@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.paths import working_db
 from orchestration.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
@@ -55,13 +56,13 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         submission("sweep-3", "victim@example.org", "footer", f"https://example.com/unsub?email={BYSTANDER}"),
     ]) + "\n")
     requests = landing / "requests" / "2026-03-06"
-    requests.mkdir(parents=True)
-    (requests / "privacy_requests_001.jsonl").write_text("\n".join([
+    requests.mkdir(parents=True, exist_ok=True)  # the core fixture has requests that day too
+    (requests / "privacy_requests_sweep.jsonl").write_text("\n".join([
         json.dumps({"request_id": "sweep-dsr-0", "email": "Carla.Sweep%40Example.com", "type": "erasure"}),
         json.dumps({"request_id": "sweep-dsr-1", "received_at": "2026-03-06T09:00:00Z", "email": ADDRESS,
                     "type": "erasure"}),
     ]) + "\n")
-    warehouse = root / "warehouse" / "consent.duckdb"
+    warehouse = root / "warehouse" / "ledger.duckdb"
     env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing), "CONSENT_LEDGER_WAREHOUSE": str(warehouse),
            "CONSENT_LEDGER_REPORTS": str(root / "reports"), "CONSENT_LEDGER_EXPORTS": str(root / "exports")}
     result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--as-of", AS_OF], cwd=REPO,
@@ -118,7 +119,7 @@ def test_no_file_written_holds_any_spelling(swept: dict[str, Path]) -> None:
     "the working store still keeps the erased person's raw lines: purging them needs the resolver to "
     "keep erasures by contact_key (else the next incremental run would forget the erasure); see README"))
 def test_working_store_holds_no_spelling(swept: dict[str, Path]) -> None:
-    working = swept["warehouse"].parent / "work" / "consent_work.duckdb"
+    working = working_db(swept["warehouse"])
     with duckdb.connect(str(working), read_only=True) as con:
         columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
                               "where data_type = 'VARCHAR'").fetchall()
