@@ -53,14 +53,15 @@ stored as (
 
 changed_files as (
 
-    -- files whose outcomes are new or changed since this table was written
-    select distinct outcomes.file_name
+    -- files whose outcomes are new, changed or gone since this table was written
+    select distinct coalesce(outcomes.file_name, stored.file_name) as file_name
     from outcomes
-    left join stored
+    full outer join stored
         on stored.file_name = outcomes.file_name
         and stored.line_number = outcomes.line_number
         and stored.element_index = outcomes.element_index
     where stored.file_name is null
+        or outcomes.file_name is null
         or (case when stored.outcome = 'duplicate' then 'event' else stored.outcome end) <> outcomes.outcome
         or coalesce(
             case when stored.outcome = 'duplicate' and stored.reason = 'conflicting_redelivery' then null

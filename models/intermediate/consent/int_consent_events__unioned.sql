@@ -81,14 +81,16 @@ stored as (
 
 changed_files as (
 
-    -- files with an outcome not stored yet, or stored with another outcome, reason or event
-    select distinct identified.file_name
+    -- files with an outcome not stored yet, stored with another outcome, reason or event, or
+    -- stored but no longer produced (a late snapshot can turn a later observation into no change)
+    select distinct coalesce(identified.file_name, stored.file_name) as file_name
     from identified
-    left join stored
+    full outer join stored
         on stored.file_name = identified.file_name
         and stored.line_number = identified.line_number
         and stored.element_index = identified.element_index
     where stored.file_name is null
+        or identified.file_name is null
         or stored.outcome <> identified.outcome
         or coalesce(stored.reason, '') <> coalesce(identified.reason, '')
         or coalesce(stored.event_id, '') <> coalesce(identified.event_id, '')

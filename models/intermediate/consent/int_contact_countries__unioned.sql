@@ -9,8 +9,10 @@ with
 
 events as (
 
+    -- re-deliveries too: when readings of one event disagree on the country, the accepted event
+    -- carries none, and every country a reading gives must still count (strictest wins)
     select * from {{ ref('int_consent_events__deduplicated') }}
-    where outcome = 'event'
+    where outcome in ('event', 'duplicate')
 
 ),
 
