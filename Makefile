@@ -29,7 +29,7 @@ run: install
 	fi
 
 test: install
-	$(BIN)/ruff check orchestration expectations tests
+	$(BIN)/ruff check orchestration expectations tests benchmarks
 	$(BIN)/pytest
 
 # The Dagster UI with the nightly schedule (http://127.0.0.1:3000), on the warehouse's own instance
@@ -62,7 +62,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --days $(DAYS) --seed $(SEED) $(if $(REPEAT),--repeat $(REPEAT))
 
 lint: install
-	$(BIN)/ruff check orchestration expectations tests
+	$(BIN)/ruff check orchestration expectations tests benchmarks
 
 clean:
 	rm -rf target logs .pytest_cache .ruff_cache
