@@ -322,6 +322,7 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
     with warehouse_lock(warehouse):
         for leftover in remove_leftovers(warehouse, paths.exports_dir()):
             print(f"- removed {leftover.name}, left by a run that was stopped", file=sys.stderr)
+        print(f"- run date {as_of.isoformat()}: loading the dbt project and Dagster ...", file=sys.stderr)
         _prepare_manifest()
         from dagster import DagsterInstance
 
@@ -519,7 +520,7 @@ def _sync_change(outcome: RunOutcome) -> str:
     sync = sync_counts(paths.exports_dir(), outcome.as_of) or {}
     if "addresses_added" not in sync:
         return "(not synced)"
-    return f"+{sync['addresses_added']} -{sync.get('addresses_lifted', 0)}"
+    return f"{sync['addresses_added']} added, {sync.get('addresses_lifted', 0)} lifted"
 
 
 def _reject_lines(rejects: list[dict[str, Any]] | None, limit: int = 8) -> list[str]:
@@ -547,11 +548,11 @@ def format_summary(outcome: RunOutcome) -> str:
         f"ignored {c.get('lines_ignored', '?')}",
         "  (ignored: valid lines without a consent change, e.g. unchanged snapshot repeats; docs/glossary.md)",
         "",
-        "                  tonight          in all",
-        f"  events          {_num(t.get('events_added')):>7} added    {_num(c.get('events')):>7}",
-        f"  contacts        {_num(t.get('contacts_touched')):>7} touched  {_num(c.get('contacts')):>7}",
-        f"  suppressions    {_sync_change(outcome):<16} {_num(c.get('suppressions')):>7}",
-        "  (suppressions tonight: addresses added and lifted in the tool sync files)",
+        f"  {'':<16}{'tonight':<24}{'in all':>8}",
+        f"  {'events':<16}{_num(t.get('events_added')) + ' added':<24}{_num(c.get('events')):>8}",
+        f"  {'contacts':<16}{_num(t.get('contacts_touched')) + ' touched':<24}{_num(c.get('contacts')):>8}",
+        f"  {'suppressions':<16}{_sync_change(outcome):<24}{_num(c.get('suppressions')):>8}",
+        "  (suppressions tonight: addresses added to and lifted from the tool sync files)",
         *_reject_lines(t.get("rejects")),
         f"  checks          {passed} of {len(outcome.checks)} passed"
         + ("" if not outcome.failed_steps else

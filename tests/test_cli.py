@@ -268,7 +268,7 @@ def test_summary_says_what_changed_tonight(quiet_run: tuple[Path, subprocess.Com
     assert f"events {added} added {total_events}" in out
     assert f"contacts {touched} touched" in out
     sync = json.loads((warehouse.parent / "exports" / CORE_AS_OF / "suppression_sync_summary.json").read_text())
-    assert f"suppressions +{sync['addresses_added']} -{sync['addresses_lifted']}" in out
+    assert f"suppressions {sync['addresses_added']} added, {sync['addresses_lifted']} lifted" in out
     assert rejects, "the core fixture has rejected lines"
     assert f"rejected {sum(n for _, _, n in rejects)} tonight, by reason and source:" in out
     for reason, source, count in rejects:
