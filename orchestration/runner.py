@@ -134,6 +134,7 @@ def _prepare_manifest() -> None:
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 DBT_OUTPUT = "dbt_output.log"
+DBT_STEP = "consent_ledger_dbt"  # the step of orchestration/dbt_assets.py (every dbt node)
 
 
 class _PlainFile(io.TextIOBase):
@@ -190,7 +191,7 @@ class _Progress:
         width = 30
         filled = int(width * self.done / self.stages)
         detail = f" {self.current}"
-        if self.dbt_nodes and self.nodes:
+        if self.dbt_nodes and self.nodes and self.current == DBT_STEP:
             detail += f" ({min(self.nodes, self.dbt_nodes)}/{self.dbt_nodes} dbt nodes)"
         self.stream.write(f"\r\x1b[K[{'#' * filled}{'.' * (width - filled)}] "
                           f"{self.done}/{self.stages} stages{detail}"[: shutil.get_terminal_size().columns - 1])
@@ -225,7 +226,7 @@ class _Progress:
         elif kind == "STEP_SKIPPED":
             self.done += 1
             self._line(f"- {step} skipped")
-        elif kind in ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION") and step == "consent_ledger_dbt":
+        elif kind in ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION") and step == DBT_STEP:
             self.nodes += 1
             self._bar()
 

@@ -273,3 +273,48 @@ def test_summary_says_what_changed_tonight(quiet_run: tuple[Path, subprocess.Com
     assert f"rejected {sum(n for _, _, n in rejects)} tonight, by reason and source:" in out
     for reason, source, count in rejects:
         assert f"{count} {reason} ({source})" in out
+
+
+def _entry(step: str, kind: str | None, level: int = 20, message: str = "") -> object:
+    from types import SimpleNamespace
+
+    event = SimpleNamespace(event_type_value=kind) if kind else None
+    return SimpleNamespace(step_key=step, dagster_event=event, level=level, user_message=message)
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tty: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from orchestration.runner import _Progress
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    stream = Stream()
+    progress = _Progress(stages=3, dbt_nodes=4, stream=stream)
+    progress.on_event(_entry("consent_ledger_dbt", "STEP_START"))
+    for _ in range(2):
+        progress.on_event(_entry("consent_ledger_dbt", "ASSET_MATERIALIZATION"))
+    progress.on_event(_entry("consent_ledger_dbt", None, message="chatty info"))  # info: not shown
+    progress.on_event(_entry("consent_ledger_dbt", None, level=30, message="a warning"))
+    progress.on_event(_entry("consent_ledger_dbt", "STEP_SUCCESS"))
+    progress.on_event(_entry("warehouse__published", "STEP_START"))
+    progress.on_event(_entry("warehouse__published", "STEP_FAILURE"))
+    progress.finish()
+    text = stream.getvalue()
+    assert "chatty info" not in text and "[consent_ledger_dbt] a warning" in text
+    assert re.search(r"- consent_ledger_dbt done \(\d+\.\d s\)", text)
+    assert re.search(r"- warehouse__published FAILED \(\d+\.\d s\)", text)
+    if tty:
+        assert "\r" in text and "0/3 stages consent_ledger_dbt (2/4 dbt nodes)" in text
+        assert "[##########" in text  # a third of the bar after the first stage
+        assert "1/3 stages warehouse__published\r" in text or "1/3 stages warehouse__published\n" in text
+    else:
+        assert "\r" not in text and not ANSI.search(text)
+        assert text.splitlines() == [
+            "- consent_ledger_dbt ...", "  [consent_ledger_dbt] a warning", text.splitlines()[2],
+            "- warehouse__published ...", text.splitlines()[4]]
