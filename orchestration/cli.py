@@ -78,10 +78,13 @@ class _TopHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
 def _lock_first(warehouse: Path) -> ExitStack:
     """Take the warehouse lock before importing Dagster and dbt (tens of seconds on a busy machine),
     so a second run is refused at once. The run takes the same lock again (re-entrant). A folder
-    that cannot hold the lock file is left to the run, which explains what it cannot write."""
+    that does not exist yet or cannot hold the lock file is left to the run, which creates it with
+    CONSENT_LEDGER_FILE_MODE or explains what it cannot write."""
     from orchestration.locking import warehouse_lock
 
     stack = ExitStack()
+    if not warehouse.resolve().parent.is_dir():  # the run creates the folder with its intended mode
+        return stack
     with suppress(OSError):
         stack.enter_context(warehouse_lock(warehouse.resolve()))
     return stack
