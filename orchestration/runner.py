@@ -144,6 +144,10 @@ class _PlainFile(io.TextIOBase):
     def __init__(self, handle: TextIO) -> None:
         self._handle = handle
 
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
     def writable(self) -> bool:
         return True
 
