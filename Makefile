@@ -1,5 +1,7 @@
-# Consent Ledger. `make run` and `make test` work on a fresh machine with Python 3.11.
-PYTHON ?= python3.11
+# Consent Ledger. `make run` and `make test` work on a fresh machine with Python 3.11, 3.12 or 3.13:
+# PYTHON defaults to the first of python3.11, python3.12, python3.13 on the PATH (override: PYTHON=...).
+PYTHON ?= $(or $(firstword $(foreach v,3.11 3.12 3.13,$(shell command -v python$(v) 2>/dev/null))),\
+	$(error no python3.11, python3.12 or python3.13 on the PATH; install one or set PYTHON=/path/to/python))
 VENV := .venv
 BIN := $(VENV)/bin
 LANDING ?= $(or $(CONSENT_LEDGER_LANDING),data/landing)

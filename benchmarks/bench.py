@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -163,9 +164,10 @@ def run_phases(log: Path) -> dict[str, float]:
             continue
         at = float(line[1:line.index("]")])
         end = at
-        if "Running dbt command" in line and "dbt_start" not in marks:
+        # the run's progress lines: "- consent_ledger_dbt ..." then "- consent_ledger_dbt done (...)"
+        if "- consent_ledger_dbt ..." in line and "dbt_start" not in marks:
             marks["dbt_start"] = at
-        if "Finished dbt command" in line:
+        if re.search(r"- consent_ledger_dbt (done|FAILED)", line):
             marks["dbt_end"] = at
     if "dbt_start" not in marks or "dbt_end" not in marks:
         return {}

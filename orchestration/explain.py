@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.export import ExportError, open_published
+from orchestration.export import EMAIL_PATTERN, ExportError, open_published
 
 STATUS_COLUMNS = (
     "purpose", "channel", "status", "can_contact", "blocked_reason", "lawful_basis", "granted_at",
@@ -54,6 +55,9 @@ def lookup(warehouse: Path, email: str) -> dict[str, Any]:
     """Everything the warehouse knows about one address, as plain data."""
     if not email.strip():
         raise ExportError("email is empty")
+    if not re.fullmatch(EMAIL_PATTERN, email.strip().lower()):
+        # the warehouse keys only valid addresses (is_valid_email): "never seen" would mislead
+        raise ExportError(f"not an email address: {email.strip()!r}")
     key = contact_key(email)
     with open_published(warehouse) as con:
         contacts = _records(

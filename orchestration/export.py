@@ -9,7 +9,9 @@ Decision horizon: the warehouse answers for the end of its run date (`as_of`), a
 the send date (`send_date`, default today in UTC, never before `as_of`). A row whose decision
 changes before the send date ends (`consent_status.decision_valid_until`: a grant lapsing, a
 re-consent policy taking effect) is excluded with reason `expired`.
-* With candidates (a CSV with an `email` column, e.g. a CRM export; any other columns are kept):
+* With candidates (a CSV with an email column, e.g. a CRM export; any other columns are kept; the
+  column is found under the names tools export, in any case and spacing: `email`, `Email`,
+  `Email Address`, `E-mail`, `email_address`; a file with none or several is refused, naming its header):
   only the rows that may be contacted go to the output. Every other row goes to
   `<out>.excluded.csv` beside it (`segment.csv` -> `segment.csv.excluded.csv`) with its original
   columns plus `exclusion_reason` and `exclusion_detail`. Each candidate row lands in exactly one
@@ -19,6 +21,9 @@ Exclusion reasons (fail closed: anything not positively allowed is excluded):
 
 =====================  ==========================================================================
 invalid_email          empty or not an email address
+duplicate_candidate    the same address (trimmed, lowercased) as an earlier row of the candidates
+                       file: the first row decides, later ones are listed here (detail names the
+                       first row), so nobody is exported twice
 unknown_contact        the warehouse never saw the address: its regime is unknown, so the
                        strictest (opt-in) applies, and there is no consent on record
 erased                 an erasure request was received. The plain address is written NOWHERE:
@@ -55,6 +60,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -84,6 +90,8 @@ REASON_COLUMN = "exclusion_reason"
 DETAIL_COLUMN = "exclusion_detail"
 HASH_COLUMN = "email_sha256"
 EXCLUDED_SUFFIX = ".excluded.csv"
+EMAIL_HEADERS = frozenset({"email", "emailaddress"})  # normalised: is_email_header
+DUPLICATE_REASON = "duplicate_candidate"
 
 # Why a contact with a status row may not be contacted; `s` is consent.consent_status and
 # {send_end} the end of the send date. Shared by both modes so the counts of a plain export and a
@@ -252,6 +260,12 @@ def copy_to(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path, fmt: st
     con.execute(f"copy ({select_sql}) to {quote_literal(str(path))} (format parquet)")
 
 
+def is_email_header(name: str) -> bool:
+    """The email column under the names tools export: `email`, `Email`, `Email Address`
+    (Mailchimp), `E-mail`, `email_address`: case, spaces, `-` and `_` do not matter."""
+    return re.sub(r"[\s_-]+", "", name).lower() in EMAIL_HEADERS
+
+
 def read_candidates(con: duckdb.DuckDBPyConnection, candidates: Path) -> tuple[list[str], str]:
     """Load the candidates CSV into temp table `candidates`; returns its columns and the email column."""
     if not candidates.is_file():
@@ -271,10 +285,11 @@ def read_candidates(con: duckdb.DuckDBPyConnection, candidates: Path) -> tuple[l
     except duckdb.Error as error:
         raise ExportError(f"cannot read candidates file {candidates}: {short_error(error)}") from error
     columns = [row[0] for row in con.execute("describe candidates").fetchall()]
-    emails = [name for name in columns if name.strip().lower() == "email"]
+    emails = [name for name in columns if is_email_header(name)]
     if len(emails) != 1:
-        problem = "has no 'email' column" if not emails else f"has several email columns {emails}"
-        raise ExportError(f"candidates file {candidates} {problem} (columns: {', '.join(columns)})")
+        problem = ("has no email column (looked for: email, Email Address, E-mail, ... in any case and spacing)"
+                   if not emails else f"has several email columns {emails}")
+        raise ExportError(f"candidates file {candidates} {problem}; its header: {', '.join(columns)}")
     for reserved in (REASON_COLUMN, DETAIL_COLUMN, HASH_COLUMN):
         if reserved in columns:
             raise ExportError(f"candidates file {candidates} already has a column named {reserved!r}")
@@ -389,7 +404,9 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
         hashed as (
             select
                 *,
-                case when regexp_full_match(_norm, '{EMAIL_PATTERN}') then sha256(_norm) end as _key
+                case when regexp_full_match(_norm, '{EMAIL_PATTERN}') then sha256(_norm) end as _key,
+                -- the first row of each normalised address decides; later ones are duplicates
+                min(_row) over (partition by _norm) as _first_row
             from keyed
         ),
 
@@ -408,8 +425,9 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
             case
                 when hashed._norm is null then 'invalid_email'
                 when hashed._key is null then 'invalid_email'
-                when c.contact_key is null then 'unknown_contact'
                 when c.is_erased then 'erased'
+                when hashed._row > hashed._first_row then '{DUPLICATE_REASON}'
+                when c.contact_key is null then 'unknown_contact'
                 when audience.contact_key is not null and ({withhold}) then '{UNSAFE_REASON}'
                 when audience.contact_key is not null then null
                 when s.contact_key is null then 'no_status'
@@ -418,9 +436,11 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
             case
                 when hashed._norm is null then 'email is empty'
                 when hashed._key is null then 'not an email address'
-                when c.contact_key is null then '{UNKNOWN_DETAIL}'
                 when c.is_erased then 'erasure received ' || strftime(c.erased_at, '%Y-%m-%d')
                     || '; address replaced by its contact_key'
+                when hashed._row > hashed._first_row
+                    then 'same address (trimmed, lowercased) as candidates data row ' || (hashed._first_row + 1)
+                when c.contact_key is null then '{UNKNOWN_DETAIL}'
                 when audience.contact_key is not null and ({withhold}) then '{UNSAFE_DETAIL}'
                 when audience.contact_key is not null then null
                 when s.contact_key is null then 'no consent status for this purpose and channel (fail closed)'

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
+import re
+import shutil
 import subprocess
 import sys
+import time
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import duckdb
 
@@ -60,6 +67,7 @@ class RunOutcome:
     publication_kind: str | None = None
     published_path: Path | None = None
     failed_steps: list[str] = field(default_factory=list)
+    tonight: dict[str, Any] = field(default_factory=dict)
 
     @property
     def blocked_by_gate(self) -> bool:
@@ -124,26 +132,139 @@ def _prepare_manifest() -> None:
     (target / PARSE_STAMP).write_text(json.dumps(state), encoding="utf-8")
 
 
-class _ProgressHandler(logging.Handler):
-    """One line per step start/finish and per check, instead of Dagster's full event log."""
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+DBT_OUTPUT = "dbt_output.log"
+DBT_STEP = "consent_ledger_dbt"  # the step of orchestration/dbt_assets.py (every dbt node)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        event = meta.get("dagster_event")
-        step = meta.get("step_key") or ""
+
+class _PlainFile(io.TextIOBase):
+    """dbt's console output (dagster-dbt re-emits every dbt line on sys.stdout) into a file,
+    without terminal colour codes, instead of ~400 lines on the operator's screen."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._handle = handle
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._handle.write(ANSI_ESCAPE.sub("", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+
+class _Progress:
+    """Progress per stage on stderr instead of Dagster's full event log: on a terminal one bar
+    rewritten in place (stages done, and dbt nodes done inside the dbt stage), in a log plain lines,
+    one per stage start and finish. Warnings and errors logged by a step are always shown.
+
+    Fed by the instance's event listener for the run (`listen`), which sees every structured event
+    (step start and finish, materializations, check results) and every `context.log` message."""
+
+    def __init__(self, stages: int, dbt_nodes: int, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() and os.environ.get("TERM") != "dumb"
+        self.stages, self.dbt_nodes = max(stages, 1), dbt_nodes
+        self.done = 0
+        self.nodes = 0
+        self.current = ""
+        self.started: dict[str, float] = {}
+
+    def listen(self, instance: Any) -> str:
+        """Subscribe to the events of a new run on `instance`; returns the run id to execute with."""
+        run_id = str(uuid.uuid4())
+        instance.add_event_listener(run_id, self.on_event)
+        return run_id
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self._bar()
+        self.stream.flush()
+
+    def _bar(self) -> None:
+        if not self.tty or not self.current:
+            return
+        width = 30
+        filled = int(width * self.done / self.stages)
+        detail = f" {self.current}"
+        if self.dbt_nodes and self.nodes and self.current == DBT_STEP:
+            detail += f" ({min(self.nodes, self.dbt_nodes)}/{self.dbt_nodes} dbt nodes)"
+        self.stream.write(f"\r\x1b[K[{'#' * filled}{'.' * (width - filled)}] "
+                          f"{self.done}/{self.stages} stages{detail}"[: shutil.get_terminal_size().columns - 1])
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Clear the bar before the summary is printed."""
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def on_event(self, entry: Any) -> None:
+        step = entry.step_key or ""
+        event = entry.dagster_event
         if event is None:
-            if record.levelno >= logging.INFO and step:
-                print(f"  [{step}] {meta.get('orig_message', record.getMessage())}", file=sys.stderr)
+            if entry.level >= logging.WARNING and step:
+                self._line(f"  [{step}] {entry.user_message}")
             return
         kind = event.event_type_value
+        now = time.monotonic()
         if kind == "STEP_START":
-            print(f"- {step} ...", file=sys.stderr)
-        elif kind == "STEP_SUCCESS":
-            print(f"- {step} done", file=sys.stderr)
-        elif kind == "STEP_FAILURE":
-            print(f"- {step} FAILED", file=sys.stderr)
+            self.started[step] = now
+            self.current = step
+            if self.tty:
+                self._bar()
+            else:
+                self._line(f"- {step} ...")
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            self.done += 1
+            took = now - self.started.get(step, now)
+            self._line(f"- {step} {'done' if kind == 'STEP_SUCCESS' else 'FAILED'} ({took:.1f} s)")
         elif kind == "STEP_SKIPPED":
-            print(f"- {step} skipped", file=sys.stderr)
+            self.done += 1
+            self._line(f"- {step} skipped")
+        elif kind in ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION") and step == DBT_STEP:
+            self.nodes += 1
+            self._bar()
+
+
+def _quiet(dbt_output: Path) -> contextlib.ExitStack:
+    """While the job runs: dbt's console lines go to `dbt_output` (dbt's debug log stays where
+    dagster-dbt puts it, target/consent_ledger_dbt-<id>/dbt.log), Dagster's own log records and
+    its beta and preview warnings are not printed (the progress shows what a step logs at warning
+    level and above). Close the returned stack to undo all of it."""
+    stack = contextlib.ExitStack()
+    dbt_output.parent.mkdir(parents=True, exist_ok=True)
+    print(f"- dbt output goes to {dbt_output}", file=sys.stderr)
+    handle = stack.enter_context(open(dbt_output, "w", encoding="utf-8"))  # noqa: SIM115 (the stack closes it)
+    stack.enter_context(contextlib.redirect_stdout(_PlainFile(handle)))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    dagster_logger = logging.getLogger("dagster")
+    previous = dagster_logger.propagate
+    silent = logging.NullHandler()  # also keeps Python's last-resort handler from printing
+    dagster_logger.addHandler(silent)
+    dagster_logger.propagate = False
+    stack.callback(dagster_logger.removeHandler, silent)
+    stack.callback(setattr, dagster_logger, "propagate", previous)
+    return stack
+
+
+def _dbt_node_count() -> int:
+    """Models, seeds, snapshots and data tests the nightly dbt build runs (for the progress bar)."""
+    try:
+        manifest = json.loads((paths.REPO_ROOT / "target" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    return sum(1 for node in manifest.get("nodes", {}).values()
+               if node.get("resource_type") in ("model", "seed", "snapshot", "test"))
 
 
 def _dbt_failures(working: Path) -> list[str]:
@@ -206,27 +327,27 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
     with warehouse_lock(warehouse):
         for leftover in remove_leftovers(warehouse, paths.exports_dir()):
             print(f"- removed {leftover.name}, left by a run that was stopped", file=sys.stderr)
+        print(f"- run date {as_of.isoformat()}: loading the dbt project and Dagster ...", file=sys.stderr)
         _prepare_manifest()
         from orchestration.definitions import defs
         from orchestration.instance import open_instance
 
         job = defs.resolve_job_def("nightly")
-        handler = _ProgressHandler()
-        dagster_logger = logging.getLogger("dagster")
-        dagster_logger.addHandler(handler)
-        previous_propagate = dagster_logger.propagate
+        progress = _Progress(stages=len(job.nodes), dbt_nodes=_dbt_node_count())
+        quiet = _quiet(paths.reports_dir() / as_of.isoformat() / DBT_OUTPUT)
         try:
             with open_instance() as instance:  # shared with `make ui`: the run shows in its history
                 result = job.execute_in_process(
                     partition_key=as_of.isoformat(),
                     instance=instance,
+                    run_id=progress.listen(instance),
                     raise_on_error=False,
                     tags={"consent_ledger/full_refresh": str(full_refresh).lower()},
                     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
                 )
         finally:
-            dagster_logger.removeHandler(handler)
-            dagster_logger.propagate = previous_propagate
+            quiet.close()
+            progress.finish()
 
     checks = [
         {
@@ -266,6 +387,7 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
         published=published,
         warehouse=warehouse,
         counts=load_counts(working),
+        tonight=tonight_counts(working, as_of.isoformat()),
         checks=checks,
         failures=failures,
         data_docs=docs if docs.exists() else None,
@@ -301,6 +423,73 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
     return outcome
 
 
+TONIGHT_SQL = {
+    "events_added": "select count(*) from consent.consent_events where cast(loaded_at as date) = $as_of",
+    "contacts_touched": "select count(distinct contact_key) from consent.consent_events "
+                        "where cast(loaded_at as date) = $as_of",
+    "files_read": "select count(*) from audit.load_reconciliation where cast(loaded_at as date) = $as_of",
+}
+TONIGHT_REJECTS_SQL = """
+    select reason, source_system, count(*) as n
+    from audit.rejected_records
+    where cast(loaded_at as date) = $as_of
+    group by all
+    order by n desc, reason, source_system
+"""
+
+
+def tonight_counts(database: Path, as_of: str) -> dict[str, Any]:
+    """What this run date added, from the built database (`loaded_at` is the run date that first
+    read a line or file), so the summary shows tonight's change beside the cumulative totals."""
+    if not database.exists():
+        return {}
+    tonight: dict[str, Any] = {}
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            for name, sql in TONIGHT_SQL.items():
+                try:
+                    tonight[name] = int(con.execute(sql, {"as_of": as_of}).fetchone()[0])
+                except duckdb.Error:
+                    tonight[name] = None
+            try:
+                tonight["rejects"] = [
+                    {"reason": r, "source": src, "count": int(n)}
+                    for r, src, n in con.execute(TONIGHT_REJECTS_SQL, {"as_of": as_of}).fetchall()
+                ]
+            except duckdb.Error:
+                tonight["rejects"] = None
+    except duckdb.Error:
+        return {}
+    return tonight
+
+
+def source_freshness(landing: Path, warehouse: Path) -> int:
+    """`dbt source freshness` with the nightly build's profile environment, vars and target path.
+
+    Run by hand (`dbt source freshness --profiles-dir .`) it misses the vars the build passes
+    (`published_db` once a warehouse is published) and the environment profiles.yml reads
+    (CONSENT_LEDGER_WORKING_DB, ..._LANDING): dbt sees another project state, re-parses everything
+    (minutes) and overwrites the saved parse, so the next nightly build re-parses again. Returns
+    dbt's exit code (0 fresh or warned, 1 a source past its error threshold, 2 dbt failed)."""
+    landing, warehouse = landing.resolve(), warehouse.resolve()
+    if not landing.is_dir():
+        raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
+    os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
+    os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
+    from orchestration.resources import dbt_executable, dbt_vars, export_environment
+
+    export_environment()
+    _prepare_manifest()  # the same parse state the build uses (a no-op when nothing changed)
+    command = [dbt_executable(), "source", "freshness", "--profiles-dir", str(paths.REPO_ROOT),
+               "--project-dir", str(paths.REPO_ROOT)]
+    if variables := dbt_vars():
+        command += ["--vars", json.dumps(variables)]
+    env = {**os.environ, "DBT_TARGET_PATH": str(paths.REPO_ROOT / "target")}
+    if not sys.stdout.isatty():
+        env["DBT_USE_COLORS"] = "false"
+    return subprocess.run(command, cwd=paths.REPO_ROOT, env=env, check=False).returncode
+
+
 def _root_cause(error: Any) -> str:
     """The innermost error's first line (e.g. `IO Error: ... No space left on device`), not
     Dagster's wrapper ("Error occurred while executing op ...")."""
@@ -324,8 +513,37 @@ def _value(metadata_value: Any) -> Any:
     return getattr(metadata_value, "value", metadata_value)
 
 
+def _num(value: Any) -> str:
+    return "?" if value is None else str(value)
+
+
+def _sync_change(outcome: RunOutcome) -> str:
+    """Suppressions added and lifted tonight: the sync step's own numbers (the same as its
+    summary file and the run report), so every place agrees."""
+    if not outcome.published or outcome.publication_kind == "backfill":
+        return "(not synced)"
+    from orchestration.sync import sync_counts
+
+    sync = sync_counts(paths.exports_dir(), outcome.as_of) or {}
+    if "addresses_added" not in sync:
+        return "(not synced)"
+    return f"{sync['addresses_added']} added, {sync.get('addresses_lifted', 0)} lifted"
+
+
+def _reject_lines(rejects: list[dict[str, Any]] | None, limit: int = 8) -> list[str]:
+    if not rejects:
+        return [] if rejects is None else ["  rejected        none tonight"]
+    total = sum(r["count"] for r in rejects)
+    lines = [f"  rejected        {total} tonight, by reason and source:"]
+    lines += [f"    {r['count']:>7}  {r['reason']} ({r['source']})" for r in rejects[:limit]]
+    if len(rejects) > limit:
+        rest = sum(r["count"] for r in rejects[limit:])
+        lines.append(f"    {rest:>7}  in {len(rejects) - limit} other reason/source pairs (audit.rejected_records)")
+    return lines
+
+
 def format_summary(outcome: RunOutcome) -> str:
-    c = outcome.counts
+    c, t = outcome.counts, outcome.tonight
     passed = sum(1 for x in outcome.checks if x["passed"])
     lines = [
         "",
@@ -335,9 +553,14 @@ def format_summary(outcome: RunOutcome) -> str:
         f"  lines read      {c.get('lines_read', '?')}: accepted {c.get('lines_accepted', '?')}, "
         f"rejected {c.get('lines_rejected', '?')}, duplicates {c.get('lines_duplicate', '?')}, "
         f"ignored {c.get('lines_ignored', '?')}",
-        f"  events          {c.get('events', '?')}",
-        f"  contacts        {c.get('contacts', '?')}",
-        f"  suppressions    {c.get('suppressions', '?')}",
+        "  (ignored: valid lines without a consent change, e.g. unchanged snapshot repeats; docs/glossary.md)",
+        "",
+        f"  {'':<16}{'tonight':<24}{'in all':>8}",
+        f"  {'events':<16}{_num(t.get('events_added')) + ' added':<24}{_num(c.get('events')):>8}",
+        f"  {'contacts':<16}{_num(t.get('contacts_touched')) + ' touched':<24}{_num(c.get('contacts')):>8}",
+        f"  {'suppressions':<16}{_sync_change(outcome):<24}{_num(c.get('suppressions')):>8}",
+        "  (suppressions tonight: addresses added to and lifted from the tool sync files)",
+        *_reject_lines(t.get("rejects")),
         f"  checks          {passed} of {len(outcome.checks)} passed"
         + ("" if not outcome.failed_steps else
            f"; INCOMPLETE: step {', '.join(outcome.failed_steps)} failed, so not every check ran"),

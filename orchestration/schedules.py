@@ -1,8 +1,6 @@
 """The nightly job: every night at 02:00 UTC, build, check and publish the day that just ended."""
 
 
-from datetime import timedelta
-
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -14,6 +12,7 @@ from dagster import (
 )
 
 from orchestration.partitions import DAILY
+from orchestration.run_dates import run_date_for
 
 # In-process: DuckDB has one writer, so steps (dbt, checks, publish) must never overlap.
 nightly_job = define_asset_job(
@@ -46,5 +45,5 @@ nightly_job = define_asset_job(
 def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     """The run date (as_of) is the day that ended before the scheduled time; the run key makes a
     tick that is evaluated twice launch one run."""
-    as_of = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+    as_of = run_date_for(context.scheduled_execution_time).isoformat()
     return RunRequest(run_key=as_of, partition_key=as_of)

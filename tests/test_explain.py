@@ -106,9 +106,9 @@ def test_unknown_address(warehouse: Path) -> None:
     text, code = explain(warehouse, "stranger@ops.example", as_json=False)
     assert code == 1
     assert "not found" in text and "opt-in" in text
-    found_text, code = explain(warehouse, "x' or '1'='1@ops.example", as_json=True)
+    found_text, code = explain(warehouse, "x'or'1'='1@ops.example", as_json=True)
     assert code == 1
-    assert json.loads(found_text) == {"found": False, "contact_key": contact_key("x' or '1'='1@ops.example")}
+    assert json.loads(found_text) == {"found": False, "contact_key": contact_key("x'or'1'='1@ops.example")}
 
 
 def run_cli(argv: list[str]) -> int:
