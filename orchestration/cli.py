@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from contextlib import ExitStack, suppress
 from datetime import UTC, date, datetime
@@ -128,6 +129,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"consent-ledger run: failed: {error.strerror or error}{where}; nothing was published",
               file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except Exception as error:
+        # Dagster's run history (SQLite, beside the warehouse) on a full or failing disk
+        if type(error).__name__ != "OperationalError":
+            raise
+        from orchestration.instance import dagster_home
+
+        home = dagster_home(args.warehouse.resolve() if args.warehouse else None)
+        full = home.exists() and shutil.disk_usage(home).free < 1 << 20
+        cause = "No space left on device" if full else str(getattr(error, "orig", error))
+        print(f"consent-ledger run: failed: the Dagster run history in {home} could not be written "
+              f"({cause}); nothing was published", file=sys.stderr)
         return EXIT_RUN_FAILED
     print(format_summary(outcome))
     if outcome.failed_steps:  # also after publishing: e.g. the tool exports could not be written
