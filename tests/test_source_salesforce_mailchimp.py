@@ -313,7 +313,10 @@ def test_resolved_state_follows_the_snapshots(database: Path) -> None:
     assert by_contact[sha(BOB)] == {("purpose", "email", "newsletter", "purpose_opt_out")}
     # the newest version wins, whatever the line order in the file
     assert by_contact[sha(JON)] == {("channel", "email", None, "channel_opt_out")}
-    assert by_contact[sha(ANA2)] == {("global", None, None, "global_opt_out")}
+    # ana2's contact email opt-out and her individual's global opt-out both stand (neither was
+    # lifted): the suppression list shows every opt-out in force, each with its own evidence
+    assert by_contact[sha(ANA2)] == {("global", None, None, "global_opt_out"),
+                                     ("channel", "email", None, "channel_opt_out")}
     assert by_contact[sha(CARLA)] == {("channel", "email", None, "undeliverable")}
     assert by_contact[sha(LENA)] == {("channel", "email", None, "channel_opt_out")}
     assert by_contact[sha(NILS)] == {("channel", "email", None, "undeliverable")}
