@@ -81,7 +81,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(FIXTURES / "core" / "landing"),
          "--warehouse", str(warehouse), "--as-of", AS_OF],
-        cwd=REPO, env={**os.environ, "CONSENT_LEDGER_REPORTS": str(reports)},
+        # only this run's settings: another test module may have left CONSENT_LEDGER_* in os.environ
+        cwd=REPO, env={**{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_LEDGER_")},
+                       "CONSENT_LEDGER_SETTLE_SECONDS": "0", "CONSENT_LEDGER_REPORTS": str(reports)},
         capture_output=True, text=True, check=False, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return reports / AS_OF
