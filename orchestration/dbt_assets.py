@@ -1,7 +1,9 @@
 """Every dbt model, seed and test as Dagster assets and asset checks, built for one run date."""
 
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,22 @@ def _ref_name(ref: str) -> str:
 
 TRANSLATOR = SchemaTranslator()
 
+FINGERPRINT_ENV = "CONSENT_LEDGER_CODE_FINGERPRINT"
+# what decides the rows a dbt build writes and the tests it runs on them
+CODE_PATHS = ("models", "macros", "seeds", "tests/generic", "data-tests", "snapshots", "dbt_project.yml")
+
+
+def code_fingerprint(root: Path = paths.REPO_ROOT) -> str:
+    """A hash of the dbt project's files, so rows a build tested are re-tested after any change of
+    code or seeds (macros/checks_new_slice.sql; dbt's node checksums do not cover macros)."""
+    digest = hashlib.sha256()
+    for name in CODE_PATHS:
+        top = root / name
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
 
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
@@ -115,6 +133,7 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     """Build the working database for the partition's run date (CONSENT_LEDGER_AS_OF)."""
     export_environment()
     export_as_of(context.partition_key)
+    os.environ[FINGERPRINT_ENV] = code_fingerprint()
     # unit tests check the SQL, not the data: CI runs them (tests/conftest.py builds with them)
     args = ["build", "--exclude-resource-type", "unit_test"]
     if variables := dbt_vars():
