@@ -1,7 +1,10 @@
 """Reading the landing folder: what is there (never following a link) and the records of each file.
 
 This module only reads files and reports facts: entry type, size, age, content hash, leading bytes,
-and each physical record with whether it decodes. Which file is deferred, quarantined or read, and
+and each physical record with whether it decodes. A file whose content the working store already
+holds (same path, size, modification time in ns and inode as when it was read, and its hash in
+base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
+Which file is deferred, quarantined or read, and
 why a record is rejected, are data rules in the dbt models base_landing__files and
 base_landing__lines. The dbt Python model base_landing__scan calls `scan_landing`; the CLI calls
 `quarantine_list` against the working database.
@@ -43,6 +46,9 @@ SCAN_COLUMNS: dict[str, str] = {
     "head_hex": "string",
     "records": "int64",
     "decodable_records": "int64",
+    "modified_ns": "int64",
+    "inode": "int64",
+    "from_cache": "bool",
     "read_error": "string",
     "line_number": "int64",
     "raw_text": "string",
@@ -50,6 +56,26 @@ SCAN_COLUMNS: dict[str, str] = {
     "has_nul": "bool",
     "duplicate_json_key": "string",
 }
+
+
+# facts of a file that do not change while its (size, mtime_ns, inode) stay the same
+CACHED_FACTS = ("content_sha256", "head_hex", "records", "decodable_records")
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file as it was when its content was read into the working store."""
+
+    file_bytes: int
+    modified_ns: int
+    inode: int
+    content_sha256: str
+    head_hex: str | None
+    records: int
+    decodable_records: int
+
+    def matches(self, info: os.stat_result) -> bool:
+        return (self.file_bytes, self.modified_ns, self.inode) == (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 @dataclass(frozen=True)
@@ -171,10 +197,14 @@ def _read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def scan_landing(root: Path, now: float | None = None) -> list[dict[str, Any]]:
+def scan_landing(root: Path, now: float | None = None,
+                 known: dict[str, KnownFile] | None = None) -> list[dict[str, Any]]:
     """One row per entry below root (line_number 0: the facts about it) and, for each regular file,
-    one row per physical record (line_number 1..n). Links and special files are never opened."""
+    one row per physical record (line_number 1..n). Links and special files are never opened. A
+    file in `known` (by path) with the same size, mtime_ns and inode is not read: its line 0 carries
+    the known facts (from_cache) and it has no record rows."""
     now = time.time() if now is None else now
+    known = known or {}
     root = root.absolute()
     rows: list[dict[str, Any]] = []
     for path, info, error in _walk(root):
@@ -190,8 +220,15 @@ def scan_landing(root: Path, now: float | None = None) -> list[dict[str, Any]]:
             file_bytes=info.st_size,
             modified_at=info.st_mtime,
             age_seconds=max(now - info.st_mtime, 0.0),
+            modified_ns=info.st_mtime_ns,
+            inode=info.st_ino,
+            from_cache=False,
         )
         if file_row["entry_type"] != "file":
+            continue
+        cached = known.get(str(path))
+        if cached is not None and cached.matches(info):
+            file_row.update({fact: getattr(cached, fact) for fact in CACHED_FACTS}, from_cache=True)
             continue
         try:
             data = _read_regular(path)
@@ -220,13 +257,13 @@ def scan_landing(root: Path, now: float | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def scan_table(root: Path, now: float | None = None) -> Any:
+def scan_table(root: Path, now: float | None = None, known: dict[str, KnownFile] | None = None) -> Any:
     """scan_landing as a pyarrow table with fixed column types (for the dbt Python model)."""
     from datetime import UTC, datetime
 
     import pyarrow as pa
 
-    rows = scan_landing(root, now)
+    rows = scan_landing(root, now, known)
     types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
              "timestamp": pa.timestamp("us")}
     columns = {}
@@ -236,6 +273,35 @@ def scan_table(root: Path, now: float | None = None) -> Any:
             values = [None if v is None else datetime.fromtimestamp(v, UTC).replace(tzinfo=None) for v in values]
         columns[name] = pa.array(values, type=types[kind])
     return pa.table(columns)
+
+
+KNOWN_FILES_SQL = """
+    select scan.file_path, scan.file_bytes, scan.modified_ns, scan.inode, scan.content_sha256, scan.head_hex,
+        scan.records, scan.decodable_records
+    from {scan} as scan
+    inner join {lines} as lines
+        on lines.file_path = scan.file_path and lines.line_number = 0
+        and lines.content_sha256 = scan.content_sha256
+    where scan.line_number = 0 and scan.entry_type = 'file' and scan.read_error is null
+        and scan.modified_ns is not null and scan.inode is not null and scan.records is not null
+"""
+
+
+def known_files(con: Any, scan: str, lines: str, full_refresh: bool) -> dict[str, KnownFile]:
+    """The files whose content the working store holds, as the previous scan (`scan`, the table
+    base_landing__scan is about to replace) saw them: only those base_landing__lines (`lines`)
+    holds with the same hash, so a file deferred, quarantined or never read is read again. None on
+    a full refresh (every file is read again) or when either table is missing or older than the
+    cache (no modified_ns column)."""
+    if full_refresh:
+        return {}
+    import duckdb
+
+    try:
+        rows = con.execute(KNOWN_FILES_SQL.format(scan=scan, lines=lines)).fetchall()
+    except duckdb.Error:  # a first run, or tables from before the cache: read everything
+        return {}
+    return {path: KnownFile(*facts) for path, *facts in rows}
 
 
 def settle_seconds() -> int:
