@@ -56,8 +56,8 @@ def test_every_asset_and_check_is_described() -> None:
     assert [k for k, node in assets.items() if not (node.description or "").strip()] == []
     assert [k for k, spec in checks.items() if not (spec.description or "").strip()] == []
     by_name = {(key.asset_key.to_user_string(), key.name): spec.description for key, spec in checks.items()}
-    assert by_name[("consent/consent_status", "not_null_consent_status_contact_key")] == (
-        "not_null on consent_status.contact_key: never null")
+    assert by_name[("intermediate/int_contacts__resolved", "not_null_columns_int_contacts__resolved_contact_key")] == (
+        "not_null_columns on int_contacts__resolved: contact_key never null")
     relationships = [d for (asset, name), d in by_name.items()
                      if asset == "consent/suppression_list" and name.startswith("relationships_")]
     assert relationships == ["relationships on suppression_list.evidence_event_id: every value exists in "

@@ -99,3 +99,12 @@ def test_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert runner.batch_rows() == 1234
     monkeypatch.setenv(runner.BATCH_ROWS_ENV, "many")
     assert runner.batch_rows() == runner.DEFAULT_BATCH_ROWS
+
+
+def test_data_docs_describe_every_batch(tmp_path: Path, frames: list[int]) -> None:
+    """The stored result is the merge of all batches: a bad row in the first batch is on the suite's
+    Data Docs page although the last batch validated clean."""
+    database = _events_db(tmp_path / "w.duckdb", bad_action_at=3)
+    [result] = runner.run_suites([EVENTS], database, AS_OF, docs_dir=tmp_path / "docs", batch_size=BATCH)
+    assert not result.success and len(frames) == ROWS // BATCH
+    assert result.docs_page is not None and "bogus" in result.docs_page.read_text()
