@@ -102,7 +102,9 @@
 {%- macro record_tested_files(results) -%}
     {%- if not execute or flags.WHICH != 'build' or not checks_fingerprint() -%}{{ return('select 1') }}{%- endif -%}
     {%- set args = invocation_args_dict -%}
-    {%- if args.get('select') or args.get('exclude') or args.get('selector')
+    {#- dagster-dbt selects every asset as `--select fqn:*`: that is a complete build -#}
+    {%- set partial_select = (args.get('select') or []) | reject('in', ['fqn:*', '*']) | list -%}
+    {%- if partial_select or args.get('exclude') or args.get('selector')
           or 'test' in (args.get('exclude_resource_types') or [])
           or (args.get('resource_types') and 'test' not in args.get('resource_types')) -%}
         {{ return('select 1') }}
