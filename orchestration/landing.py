@@ -4,10 +4,9 @@ This module only reads files and reports facts: entry type, size, age, content h
 and each physical record with whether it decodes. A file whose content the working store already
 holds (same path, size, modification time in ns and inode as when it was read, and its hash in
 base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
-Which file is deferred, quarantined or read, and
-why a record is rejected, are data rules in the dbt models base_landing__files and
-base_landing__lines. The dbt Python model base_landing__scan calls `scan_landing`; the CLI calls
-`quarantine_list` against the working database.
+Which file is deferred, quarantined or read, and why a record is rejected, are data rules in the
+dbt models base_landing__files and base_landing__lines. The dbt Python model base_landing__scan
+calls `scan_table`; the CLI calls `quarantine_list` against the working database.
 """
 
 from __future__ import annotations
