@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.export import ExportError
-from orchestration.publish import publish
-from orchestration.sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
+from orchestration.features.segment_export import ExportError
+from orchestration.features.suppression_sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
+from orchestration.lib.publish import publish
 from tests.conftest import FIXTURES, dbt_build, query
 
 LANDING = FIXTURES / "ops" / "landing"

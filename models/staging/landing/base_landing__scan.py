@@ -16,9 +16,9 @@ from pathlib import Path
 def model(dbt, session):
     dbt.config(materialized="table")
     try:
-        from orchestration.landing import scan_table
+        from orchestration.lib.landing import scan_table
     except ImportError:  # dbt run from the project folder without the package installed
         sys.path.insert(0, os.getcwd())
-        from orchestration.landing import scan_table
+        from orchestration.lib.landing import scan_table
     landing = Path(os.environ.get("CONSENT_LEDGER_LANDING", "data/landing"))
     return scan_table(landing)
