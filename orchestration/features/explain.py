@@ -12,9 +12,7 @@ how an erased contact is found: it is reported as erased, and no plain address i
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +20,8 @@ from typing import Any
 
 import duckdb
 
-from orchestration.features.segment_export import EMAIL_PATTERN, ExportError, open_published
+from orchestration.features.segment_export import ExportError, open_published
+from orchestration.lib.identity import contact_key, is_valid_email
 
 STATUS_COLUMNS = (
     "purpose", "channel", "status", "can_contact", "blocked_reason", "lawful_basis", "granted_at",
@@ -40,11 +39,6 @@ EVENT_COLUMNS = (
 )
 
 
-def contact_key(email: str) -> str:
-    """SHA-256 hex of the normalized address: the key of every published table."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
-
-
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params)
     names = [column[0] for column in cursor.description]
@@ -55,7 +49,7 @@ def lookup(warehouse: Path, email: str) -> dict[str, Any]:
     """Everything the warehouse knows about one address, as plain data."""
     if not email.strip():
         raise ExportError("email is empty")
-    if not re.fullmatch(EMAIL_PATTERN, email.strip().lower()):
+    if not is_valid_email(email):
         # the warehouse keys only valid addresses (is_valid_email): "never seen" would mislead
         raise ExportError(f"not an email address: {email.strip()!r}")
     key = contact_key(email)

@@ -69,6 +69,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.csv_safety import copy_csv, unsafe_sql
+from orchestration.lib.identity import contact_key_sql, is_valid_email_sql, normalize_email_sql
 from orchestration.lib.permissions import share
 from orchestration.lib.warehouse import CATALOG, connect_published
 
@@ -85,7 +86,6 @@ PUBLISHED_TABLES = (
     "audit.withdrawal_sla",
 )
 FORMATS = ("csv", "parquet")
-EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # the is_valid_email macro, so both sides agree
 REASON_COLUMN = "exclusion_reason"
 DETAIL_COLUMN = "exclusion_detail"
 HASH_COLUMN = "email_sha256"
@@ -343,7 +343,7 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
 def _plain_segment(con: duckdb.DuckDBPyConnection, purpose: str, channel: str,
                    hash_emails: bool, send_end: str) -> tuple[int, int, dict[str, int]]:
     """Temp table `segment`: the audience; counts every other status row by reason."""
-    email_sql = f"sha256(lower(trim(a.email))) as {HASH_COLUMN}" if hash_emails else "a.email"
+    email_sql = f"{contact_key_sql('a.email')} as {HASH_COLUMN}" if hash_emails else "a.email"
     # a plain address a spreadsheet would run as a formula is withheld (a hash is always safe)
     withhold = "false" if hash_emails else unsafe_sql("a.email")
     con.execute(
@@ -397,14 +397,14 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
             select
                 rowid as _row,
                 *,
-                nullif(lower(trim({email})), '') as _norm
+                {normalize_email_sql(email)} as _norm
             from candidates
         ),
 
         hashed as (
             select
                 *,
-                case when regexp_full_match(_norm, '{EMAIL_PATTERN}') then sha256(_norm) end as _key,
+                case when {is_valid_email_sql('_norm')} then {contact_key_sql('_norm')} end as _key,
                 -- the first row of each normalised address decides; later ones are duplicates
                 min(_row) over (partition by _norm) as _first_row
             from keyed
@@ -470,7 +470,7 @@ def _candidate_segment(con: duckdb.DuckDBPyConnection, candidates: Path, purpose
     def excluded_value(name: str) -> str:
         column = quote_ident(name)
         if name == email_column:
-            plain = "coalesce(_key, sha256(_norm))" if hash_emails else column
+            plain = f"coalesce(_key, {contact_key_sql('_norm')})" if hash_emails else column
             value = f"case when _reason = 'erased' then _key else {plain} end"
             return f"{value} as {HASH_COLUMN if hash_emails else column}"
         # an erased person's address may hide in another column (a second email, a note): scrub it

@@ -81,6 +81,7 @@ import duckdb
 
 from orchestration.features.segment_export import ExportError, open_published, quote_ident, temp_path
 from orchestration.lib.csv_safety import copy_csv, unsafe_sql
+from orchestration.lib.identity import contact_key_sql, normalize_email_sql
 from orchestration.lib.permissions import share
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             con.execute(
                 f"""
                 create temp table {current} as
-                select distinct s.contact_key, lower(trim(s.email)) as email
+                select distinct s.contact_key, {normalize_email_sql('s.email')} as email
                 from consent.suppression_list as s
                 inner join consent.contacts as c on c.contact_key = s.contact_key
                 where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
@@ -323,9 +324,9 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                 except duckdb.Error as error:
                     raise ExportError(f"cannot read the previous sync file {previous}: {error}") from error
             con.execute(
-                """
+                f"""
                 create or replace temp table previous_erased as
-                select email from previous where sha256(email) in (select contact_key from erased)
+                select email from previous where {contact_key_sql('email')} in (select contact_key from erased)
                 """
             )
             email_col = quote_ident(spec.email_header)
@@ -373,7 +374,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
                    and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']})),
                 (select count(distinct a.contact_key) from consent.marketable_audience as a
                  where a.channel = 'email'
-                   and lower(trim(a.email)) in (select email from current_hubspot_opt_out))
+                   and {normalize_email_sql('a.email')} in (select email from current_hubspot_opt_out))
             """
         ).fetchone()
         withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)

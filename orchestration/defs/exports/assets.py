@@ -6,13 +6,13 @@ nothing, so a past day's answer never reaches a tool or the email tool.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.lib import paths
-from orchestration.defs.publish.assets import PUBLISHED_WAREHOUSE
+from orchestration.defs.dbt.resources import export_environment
 from orchestration.defs.partitions import DAILY
+from orchestration.defs.publish.assets import PUBLISHED_WAREHOUSE
+from orchestration.features.suppression_sync import sync_counts, sync_summary, write_outboxes, write_suppression_sync
+from orchestration.lib import paths
 from orchestration.lib.publish import latest_as_of, snapshot_path
 from orchestration.lib.report import add_sync_counts
-from orchestration.defs.dbt.resources import export_environment
-from orchestration.features.suppression_sync import sync_counts, sync_summary, write_outboxes, write_suppression_sync
 
 
 def _backfill_result(as_of: str) -> MaterializeResult | None:
