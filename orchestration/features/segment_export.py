@@ -94,20 +94,15 @@ EMAIL_HEADERS = frozenset({"email", "emailaddress"})  # normalised: is_email_hea
 DUPLICATE_REASON = "duplicate_candidate"
 
 # Why a contact with a status row may not be contacted; `s` is consent.consent_status and
-# {send_end} the end of the send date. Shared by both modes so the counts of a plain export and a
-# candidates export use the same words.
+# {send_end} the end of the send date. Why a cell is out of the audience as of the run date is
+# decided in dbt (consent_status.exclusion_reason); only the send-date horizon is export's own:
+# a cell whose decision changes before the send date ends is `expired`. A status row outside the
+# segment without a reason is `not_in_audience` (fail closed: nothing is let through by omission).
+# Shared by both modes so the counts of a plain export and a candidates export use the same words.
 STATUS_REASON_SQL = """
     case
         when s.can_contact and s.decision_valid_until < {send_end} then 'expired'
-        when s.status in ('withdrawn', 'suppressed')
-            then 'suppressed:' || coalesce(s.blocked_reason, s.status)
-        when s.status = 'invalid' then 'invalid:' || coalesce(s.blocked_reason, 'unknown')
-        when s.status = 'not_given' then 'not_consented'
-        when s.status = 'pending' then 'pending'
-        when s.status = 'expired' then 'expired'
-        when s.status = 'reconsent_required' then 'reconsent_required'
-        when s.can_contact then 'not_in_audience'
-        else 'not_consented'
+        else coalesce(s.exclusion_reason, 'not_in_audience')
     end
 """
 STATUS_DETAIL_SQL = """

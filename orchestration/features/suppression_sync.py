@@ -11,51 +11,15 @@ suppress, in the column layout of that tool's own import, as three files per imp
 * `<import>_lifted.csv`: addresses in that earlier file that are no longer suppressed, because the
   person opted back in somewhere the warehouse reads. Review before applying (see below).
 
-Which suppressions go to the tools (a tool-wide flag must never erase valid consent by accident,
-nor miss a withdrawal):
+Which suppressions set which tool-wide flag is decided in dbt (the tool_suppression_rules seed,
+read by consent.tool_suppressions); this module only writes that table's rows in each import's
+layout (IMPORTS) and counts what it wrote. Erased contacts have no email in the published tables,
+so they cannot be synced by address: they are counted in the summary line, and must be deleted in
+each tool by the erasure procedure. An address in an earlier full file whose contact has since
+been erased is neither listed as lifted nor written anywhere again; it is counted too.
 
-* email flags: a global opt-out, an email channel opt-out, a complaint or an undeliverable address;
-* phone flags (Do Not Call): a global opt-out or a phone channel opt-out/complaint/undeliverable;
-* Salesforce "Don't Solicit" (Individual.HasOptedOutSolicit): a global opt-out.
-
-A global opt-out stays a tool-wide flag even when the person later opted in to one purpose: the
-later opt-in is honoured by `consent-ledger export`, which builds segments purpose by purpose. So a
-tool-wide flag may be stricter than export (never looser); the summary counts those addresses.
-Purpose-level opt-outs and sale/sharing opt-outs are not tool-wide: they are enforced by
-`consent-ledger export` (never by a tool-wide unsubscribe, which would withdraw the person's other
-consents) and are counted in the summary.
-
-Erased contacts have no email in the published tables, so they cannot be synced by address: they
-are counted in the summary line, and must be deleted in each tool by the erasure procedure. An
-address in an earlier full file whose contact has since been erased is neither listed as lifted
-nor written anywhere again; it is counted too.
-
-The import each file is for (IMPORT_GUIDE is also written to `exports/<as_of>/README.md`):
-
-* hubspot/hubspot_opt_out_*.csv (`Email`): HubSpot, CRM > Contacts > Import > "Import an opt-out
-  list"; sets "Unsubscribed from all email" on the addresses (and blocks addresses that are not
-  contacts yet, without creating them). HubSpot has no import that re-subscribes: `lifted` is for
-  review only; the person re-subscribes through a HubSpot form or preference page.
-* mailchimp/mailchimp_unsubscribed_*.csv (`Email Address`): Mailchimp, Audience > Add contacts >
-  Import contacts, status "Unsubscribed", tick "Update any existing contacts". Import it into
-  every audience you send from. Undeliverable and complaint addresses are included too (the import
-  cannot set "cleaned"; unsubscribed blocks them as well). Mailchimp does not allow re-subscribing
-  by import: `lifted` is for review only.
-* salesforce/salesforce_contact_email_opt_out_*.csv (`Email`, `HasOptedOutOfEmail`) and
-  salesforce/salesforce_contact_do_not_call_*.csv (`Email`, `DoNotCall`): Salesforce Data Import
-  Wizard, Contacts, "Update existing records", match Contact by Email; map the flag to "Email Opt
-  Out" / "Do Not Call". (Data Loader needs the record Id: export Id, Email first and join.)
-  `lifted` holds the same columns with `false`.
-* salesforce/salesforce_individual_opt_out_solicit_*.csv (`Email`, `HasOptedOutSolicit`): the
-  Individual object ("Don't Solicit") has no email and the Import Wizard does not cover it: export
-  Contact Id, Email, IndividualId with Data Loader, join on Email, then Data Loader "Update" of
-  Individual by Id with HasOptedOutSolicit.
-* marketo/marketo_unsubscribed_*.csv (`Email Address`, `Unsubscribed`) and
-  marketo/marketo_do_not_call_*.csv (`Email Address`, `Do Not Call`): Marketo, Database > New >
-  Import List (field display names as headers; matched on Email Address). Where the instance
-  blocks the Unsubscribed field on import, import into a static list and run a smart campaign
-  "Change Data Value: Unsubscribed = true" on it. Marketo's durable unsubscribe means `lifted`
-  (Unsubscribed = false) only takes effect for people who re-subscribed; review before applying.
+Which import each file is for, and how to apply it: docs/tool-imports.md (IMPORT_GUIDE), also
+written to `exports/<as_of>/README.md`.
 
 `write_outboxes` writes `exports/<as_of>/outbox/` CSVs for the email tool: withdrawal
 confirmations owed (each withdrawal event once, never to erased, undeliverable or complaining
@@ -80,6 +44,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.features.segment_export import ExportError, open_published, quote_ident, temp_path
+from orchestration.lib import paths
 from orchestration.lib.csv_safety import copy_csv, unsafe_sql
 from orchestration.lib.identity import contact_key_sql, normalize_email_sql
 from orchestration.lib.permissions import share
@@ -89,24 +54,11 @@ log = logging.getLogger(__name__)
 TOOLS = ("hubspot", "mailchimp", "salesforce", "marketo")
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# Which current suppressions each kind of tool flag must carry; `s` is consent.suppression_list.
-KIND_SQL = {
-    "email": """
-        s.reason = 'global_opt_out'
-        or (s.reason in ('channel_opt_out', 'complaint', 'undeliverable')
-            and coalesce(s.channel, 'email') = 'email')
-    """,
-    "phone": """
-        s.reason = 'global_opt_out'
-        or (s.reason in ('channel_opt_out', 'complaint', 'undeliverable') and s.channel = 'phone')
-    """,
-    "solicit": "s.reason = 'global_opt_out'",
-}
-
-
 @dataclass(frozen=True)
 class ImportFile:
-    """One tool import: file prefix, the email column's header, and an optional flag column."""
+    """One tool import's file layout: file prefix, the email column's header, the flag it sets
+    (consent.tool_suppressions.flag: which suppressions set it is the tool_suppression_rules
+    seed's rule, not this module's) and the flag column's header, if the import has one."""
 
     tool: str
     prefix: str
@@ -126,43 +78,7 @@ IMPORTS = (
     ImportFile("marketo", "marketo_do_not_call", "Email Address", "phone", "Do Not Call"),
 )
 
-IMPORT_GUIDE = """# Suppression sync files
-
-Import `*_added.csv` into each tool every night (`*_full.csv` rebuilds a tool from scratch).
-`*_lifted.csv` lists addresses that are no longer suppressed: review before applying.
-
-- `hubspot/hubspot_opt_out_*.csv` (`Email`): HubSpot, CRM > Contacts > Import > "Import an opt-out
-  list" (sets "Unsubscribed from all email"). No import re-subscribes: lifted is for review.
-- `mailchimp/mailchimp_unsubscribed_*.csv` (`Email Address`): Mailchimp, Audience > Add contacts >
-  Import contacts, status "Unsubscribed", tick "Update any existing contacts"; into every audience
-  you send from. No import re-subscribes: lifted is for review.
-- `salesforce/salesforce_contact_email_opt_out_*.csv` (`Email`, `HasOptedOutOfEmail`): Salesforce
-  Data Import Wizard, Contacts, update existing records, match Contact by Email, map to "Email Opt
-  Out". Lifted has the flag `false`.
-- `salesforce/salesforce_contact_do_not_call_*.csv` (`Email`, `DoNotCall`): the same import, mapped
-  to "Do Not Call".
-- `salesforce/salesforce_individual_opt_out_solicit_*.csv` (`Email`, `HasOptedOutSolicit`):
-  Individual "Don't Solicit". Data Loader export of Contact Id, Email, IndividualId; join on Email;
-  Data Loader update of Individual by Id.
-- `marketo/marketo_unsubscribed_*.csv` (`Email Address`, `Unsubscribed`): Marketo, Database > New >
-  Import List (matched on Email Address). If the instance blocks Unsubscribed on import, import to
-  a static list and run a smart campaign "Change Data Value: Unsubscribed = true" on it.
-- `marketo/marketo_do_not_call_*.csv` (`Email Address`, `Do Not Call`): the same import.
-- `outbox/withdrawal_confirmations.csv`: email tool, confirm each withdrawal once (never to
-  erased, undeliverable or complaining addresses).
-- `outbox/reconsent_requests.csv`: email tool, ask for fresh consent under the current notice,
-  once per notice until answered or the re-ask interval passes (never to a suppressed or erased
-  contact). A rerun writes only what it adds, as `outbox/<name>.publication-<n>.csv`.
-
-Email flags carry global opt-outs, email opt-outs, complaints and undeliverable addresses; Do Not
-Call carries global and phone opt-outs; "Don't Solicit" carries global opt-outs. Purpose-level and
-sale/sharing opt-outs are enforced by `consent-ledger export`, not by tool-wide flags. A person
-who opted out of everything and later opted in to one purpose stays flagged in the tools (a tool
-cannot unsubscribe from all but one purpose) while export allows that purpose: the flag is
-stricter than export, never looser (counted in `suppression_sync_summary.txt`). Erased
-contacts have no email any more: they cannot be synced by address and are only counted in
-`suppression_sync_summary.txt`; delete them in each tool by the erasure procedure.
-"""
+IMPORT_GUIDE = paths.REPO_ROOT / "docs" / "tool-imports.md"  # the one copy of the import guide
 
 
 def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> Path:
@@ -295,11 +211,9 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             con.execute(
                 f"""
                 create temp table {current} as
-                select distinct s.contact_key, {normalize_email_sql('s.email')} as email
-                from consent.suppression_list as s
-                inner join consent.contacts as c on c.contact_key = s.contact_key
-                where s.email is not null and not c.is_erased and ({KIND_SQL[spec.kind]})
-                """
+                select distinct contact_key, email from consent.tool_suppressions where flag = $1
+                """,
+                [spec.kind],
             )
             con.execute(
                 f"insert into withheld select contact_key, email, '{spec.prefix}' from {current} "
@@ -369,9 +283,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             f"""
             select
                 (select count(*) from erased),
-                (select count(*) from consent.suppression_list as s
-                 where s.email is not null
-                   and not ({KIND_SQL['email']}) and not ({KIND_SQL['phone']})),
+                (select count(*) from consent.tool_suppressions where flag is null),
                 (select count(distinct a.contact_key) from consent.marketable_audience as a
                  where a.channel = 'email'
                    and {normalize_email_sql('a.email')} in (select email from current_hubspot_opt_out))
@@ -401,7 +313,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
     _write_text(run_dir / MARKER, json.dumps(
         {"warehouse": str(warehouse), "lineage": publication["lineage"], "as_of": as_of,
          "publication": publication["number"]}, indent=2) + "\n")
-    _write_text(run_dir / "README.md", IMPORT_GUIDE)
+    _write_text(run_dir / "README.md", IMPORT_GUIDE.read_text(encoding="utf-8"))
     log.info(summary)
     return written
 
