@@ -309,11 +309,9 @@ def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
     if not any(files for _, _, files in os.walk(landing)):
         raise RunError(f"landing folder {landing} has no files under <source>/<yyyy-mm-dd>/")
-    os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
-    os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
-    from orchestration.defs.dbt.resources import export_as_of, export_environment
+    paths.use(paths.Settings.resolve(landing, warehouse))
+    from orchestration.defs.dbt.resources import export_as_of
 
-    export_environment()
     export_as_of(as_of.isoformat())
     working = paths.working_db()
     for folder, what in ((warehouse.parent, "published warehouse"), (working.parent, "working database"),
@@ -474,11 +472,9 @@ def source_freshness(landing: Path, warehouse: Path) -> int:
     landing, warehouse = landing.resolve(), warehouse.resolve()
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
-    os.environ["CONSENT_LEDGER_LANDING"] = str(landing)
-    os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(warehouse)
-    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars, export_environment
+    paths.use(paths.Settings.resolve(landing, warehouse))
+    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
 
-    export_environment()
     _prepare_manifest()  # the same parse state the build uses (a no-op when nothing changed)
     command = [dbt_executable(), "source", "freshness", "--profiles-dir", str(paths.REPO_ROOT),
                "--project-dir", str(paths.REPO_ROOT)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +65,43 @@ def reports_dir(published: Path | None = None) -> Path:
     if "CONSENT_LEDGER_REPORTS" in os.environ:
         return Path(os.environ["CONSENT_LEDGER_REPORTS"]).resolve()
     return (published or published_db()).parent / "reports"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where one warehouse's run reads and writes, resolved once: the given paths (CLI flags),
+    else the environment, else the defaults above. Every other path follows the warehouse."""
+
+    landing: Path
+    warehouse: Path
+
+    @classmethod
+    def resolve(cls, landing: Path | None = None, warehouse: Path | None = None) -> Settings:
+        return cls(landing=Path(landing).resolve() if landing else landing_dir(),
+                   warehouse=Path(warehouse).resolve() if warehouse else published_db())
+
+    @property
+    def working(self) -> Path:
+        return working_db(self.warehouse)
+
+    @property
+    def exports(self) -> Path:
+        return exports_dir(self.warehouse)
+
+    @property
+    def reports(self) -> Path:
+        return reports_dir(self.warehouse)
+
+    def environment(self) -> dict[str, str]:
+        """What a dbt subprocess reads (profiles.yml, the landing scan) to build this warehouse."""
+        return {"CONSENT_LEDGER_LANDING": str(self.landing), "CONSENT_LEDGER_WAREHOUSE": str(self.warehouse),
+                "CONSENT_LEDGER_WORKING_DB": str(self.working)}
+
+
+def use(settings: Settings) -> Settings:
+    """Make `settings` this process's: the one place that writes them to the environment, which
+    dbt (a subprocess) and the in-process nightly job's assets read."""
+    os.environ.update(settings.environment())
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    return settings

@@ -21,11 +21,7 @@ AS_OF_ENV = "CONSENT_LEDGER_AS_OF"
 
 def export_environment() -> None:
     """dbt runs as a subprocess and reads its paths from the environment (profiles.yml)."""
-    os.environ["CONSENT_LEDGER_LANDING"] = str(paths.landing_dir())
-    os.environ["CONSENT_LEDGER_WAREHOUSE"] = str(paths.published_db())
-    os.environ["CONSENT_LEDGER_WORKING_DB"] = str(paths.working_db())
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    paths.use(paths.Settings.resolve())
 
 
 def export_as_of(as_of: str) -> None:
