@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.features.segment_export import ExportError, open_published
+from orchestration.features.segment_export import ExportError, checked_warehouse
 from orchestration.lib.identity import contact_key, is_valid_email
 
 STATUS_COLUMNS = (
@@ -53,7 +53,7 @@ def lookup(warehouse: Path, email: str) -> dict[str, Any]:
         # the warehouse keys only valid addresses (is_valid_email): "never seen" would mislead
         raise ExportError(f"not an email address: {email.strip()!r}")
     key = contact_key(email)
-    with open_published(warehouse) as con:
+    with checked_warehouse(warehouse) as con:
         contacts = _records(
             con,
             """

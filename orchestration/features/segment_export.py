@@ -176,7 +176,7 @@ def short_error(error: Exception) -> str:
 
 
 @contextlib.contextmanager
-def open_published(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def checked_warehouse(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """The published file opened READ-ONLY, after checking it is one."""
     warehouse = Path(warehouse)
     if not warehouse.is_file():
@@ -304,7 +304,7 @@ def export_segment(warehouse: Path, purpose: str, channel: str, out: Path,
     excluded_path = Path(str(out) + EXCLUDED_SUFFIX) if candidates is not None else None
     targets = [out] + ([excluded_path] if excluded_path else [])
     temps = {target: temp_path(target) for target in targets}
-    with open_published(warehouse) as con:
+    with checked_warehouse(warehouse) as con:
         check_purpose_channel(con, purpose, channel)
         send_date, send_end = send_end_sql(con, send_date)
         if candidates is None:

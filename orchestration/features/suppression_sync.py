@@ -43,7 +43,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.features.segment_export import ExportError, open_published, quote_ident, temp_path
+from orchestration.features.segment_export import ExportError, checked_warehouse, quote_ident, temp_path
 from orchestration.lib import paths
 from orchestration.lib.csv_safety import copy_csv, unsafe_sql
 from orchestration.lib.identity import contact_key_sql, normalize_email_sql
@@ -195,7 +195,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
     counts: list[str] = []
     totals: dict[str, object] = {"as_of": as_of, "imports": {}}
     warehouse = Path(warehouse).resolve()
-    with open_published(warehouse) as con:
+    with checked_warehouse(warehouse) as con:
         _check_as_of(con, as_of)
         publication = _publication(con)
         con.execute(
@@ -349,7 +349,7 @@ def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str,
     over, so this only writes them as CSV.
     """
     outbox = Path(exports_root) / as_of / "outbox"
-    with open_published(warehouse) as con:
+    with checked_warehouse(warehouse) as con:
         _check_as_of(con, as_of)
         con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
         written = {}
