@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "ledger.duckdb"
 # the name used until the file was renamed so that it differs from its schemas (consent, audit)
 LEGACY_WAREHOUSE = REPO_ROOT / "warehouse" / "consent.duckdb"
