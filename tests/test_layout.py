@@ -64,3 +64,23 @@ def test_no_two_modules_differ_by_a_letter() -> None:
         return a != b and (a.startswith(b) or b.startswith(a)) and abs(len(a) - len(b)) <= 4
 
     assert not [(a, b) for i, a in enumerate(stems) for b in stems[i + 1:] if close(a, b)]
+
+
+def test_every_module_imports_from_this_checkout() -> None:
+    """Every module imports, and from this repository: an import left at an old path must fail
+    here, not resolve to another installed copy of the package."""
+    import importlib
+    import pkgutil
+    import sys
+
+    import devtools
+    import orchestration
+
+    for package in (orchestration, devtools):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+    elsewhere = {name: module.__file__ for name, module in list(sys.modules.items())
+                 if name.split(".")[0] in ("orchestration", "devtools", "expectations")
+                 and getattr(module, "__file__", None) and not Path(module.__file__).resolve().is_relative_to(REPO)}
+    assert not elsewhere, elsewhere

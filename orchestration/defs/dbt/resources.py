@@ -12,7 +12,7 @@ from typing import Any
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration import paths
+from orchestration.lib import paths
 
 DBT_PROJECT = DbtProject(project_dir=paths.REPO_ROOT, profiles_dir=paths.REPO_ROOT)
 
