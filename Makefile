@@ -31,7 +31,7 @@ run: install
 	fi
 
 test: install
-	$(BIN)/ruff check orchestration expectations tests benchmarks
+	$(BIN)/ruff check orchestration devtools expectations tests benchmarks
 	$(BIN)/pytest
 
 # The Dagster UI with the nightly schedule (http://127.0.0.1:3000), on the warehouse's own instance
@@ -39,7 +39,7 @@ test: install
 # No -m: dagster reads pyproject's [tool.dagster], so the code location is named consent_ledger.
 ui: install
 	$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
-	DAGSTER_HOME="$$($(BIN)/python -m orchestration.instance)" $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	DAGSTER_HOME="$$($(BIN)/python -m orchestration.lib.instance)" $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 # The dbt docs (models, columns, tests, lineage) as one static page that opens from disk, no server
 # and no network: target/docs/static_index.html. Built against an empty scratch database, so it
@@ -64,7 +64,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --days $(DAYS) --seed $(SEED) $(if $(REPEAT),--repeat $(REPEAT))
 
 lint: install
-	$(BIN)/ruff check orchestration expectations tests benchmarks
+	$(BIN)/ruff check orchestration devtools expectations tests benchmarks
 
 clean:
 	rm -rf target logs .pytest_cache .ruff_cache

@@ -305,7 +305,7 @@ def main() -> None:
                         help="comma-separated subset (full is needed by the others but floor)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from orchestration.generate import contacts_for_events
+    from devtools.generate import contacts_for_events
 
     repeat = args.repeat or (3 if args.events <= 200_000 else 1)
     steps = set(args.steps.split(","))

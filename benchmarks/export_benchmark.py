@@ -158,7 +158,7 @@ def build_candidates(path: Path, rows: int, contacts: int) -> None:
 def child(args: argparse.Namespace) -> None:
     """One timed export in this process; prints JSON."""
     sys.path.insert(0, str(REPO))
-    from orchestration.export import export_segment
+    from orchestration.features.segment_export import export_segment
 
     start = time.perf_counter()
     summary = export_segment(Path(args.warehouse), "newsletter", "email", Path(args.out),

@@ -1,18 +1,8 @@
-"""The Dagster code location (`dagster dev` loads it from pyproject's [tool.dagster])."""
+"""The Dagster code location (`dagster dev` loads it from pyproject's [tool.dagster]): the
+definitions of every area under orchestration/defs/, merged."""
 
 from dagster import Definitions
 
-from orchestration.assets import published_warehouse
-from orchestration.checks import audit_trail_expectations
-from orchestration.dbt_assets import consent_ledger_dbt
-from orchestration.exports import outboxes, suppression_sync
-from orchestration.resources import dbt_resource
-from orchestration.schedules import nightly_job, nightly_schedule
+from orchestration.defs import dbt, exports, gate, publish, schedules
 
-defs = Definitions(
-    assets=[consent_ledger_dbt, published_warehouse, suppression_sync, outboxes],
-    asset_checks=[audit_trail_expectations],
-    jobs=[nightly_job],
-    schedules=[nightly_schedule],
-    resources={"dbt": dbt_resource()},
-)
+defs = Definitions.merge(dbt.defs, gate.defs, publish.defs, exports.defs, schedules.defs)

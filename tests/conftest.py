@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.warehouse import connect_published
+from orchestration.lib.warehouse import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.export import ExportError
-from orchestration.publish import publish
-from orchestration.sync import write_outboxes, write_suppression_sync
+from orchestration.features.segment_export import ExportError
+from orchestration.features.suppression_sync import write_outboxes, write_suppression_sync
+from orchestration.lib.publish import publish
 from tests.conftest import FIXTURES, dbt_build
 
 OPS = FIXTURES / "ops" / "landing"
@@ -165,7 +165,7 @@ def test_a_rerun_leaves_the_first_runs_files_and_adds_only_its_own(history: dict
 
 
 def test_counts_agree_with_the_sync_files(history: dict) -> None:
-    from orchestration.sync import sync_counts
+    from orchestration.features.suppression_sync import sync_counts
 
     exports = history["exports"]
     for as_of in ("2026-11-22", "2026-11-28", "2026-11-29"):

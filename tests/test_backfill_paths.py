@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import paths
-from orchestration.publish import PUBLISHED_SCHEMAS, snapshot_path
+from orchestration.lib import paths
+from orchestration.lib.publish import PUBLISHED_SCHEMAS, snapshot_path
 
 
 def test_the_default_file_name_differs_from_every_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

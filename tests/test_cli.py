@@ -21,13 +21,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import cli
-from orchestration.cli import HelpFormatter, build_parser, main
-from orchestration.explain import explain
-from orchestration.export import ExportError, export_segment, read_candidates
-from orchestration.locking import warehouse_lock
-from orchestration.run_dates import run_date_for
-from orchestration.warehouse import connect_published
+import orchestration.cli.main as cli
+from orchestration.cli.main import HelpFormatter, build_parser, main
+from orchestration.features.explain import explain
+from orchestration.features.segment_export import ExportError, export_segment, read_candidates
+from orchestration.lib.lock import warehouse_lock
+from orchestration.lib.run_dates import run_date_for
+from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
 OPS_LANDING = FIXTURES / "ops" / "landing"
@@ -189,7 +189,7 @@ def test_bad_values_are_clean_usage_errors(argv: list[str], message: str,
 def test_default_run_date_is_the_schedules(monkeypatch: pytest.MonkeyPatch) -> None:
     from dagster import build_schedule_context
 
-    from orchestration.schedules import nightly_schedule
+    from orchestration.defs.schedules.nightly import nightly_schedule
 
     seen: dict[str, object] = {}
 
@@ -286,7 +286,7 @@ def _entry(step: str, kind: str | None, level: int = 20, message: str = "") -> o
 def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tty: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from orchestration.runner import _Progress
+    from orchestration.cli.run import _Progress
 
     class Stream(io.StringIO):
         def isatty(self) -> bool:

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.csv_safety import UNSAFE_FIRST_CHARACTERS, is_unsafe, neutralise, neutralise_sql, unsafe_sql
-from orchestration.export import export_segment
-from orchestration.publish import publish
-from orchestration.sync import MANUAL_HANDLING, write_outboxes, write_suppression_sync
+from orchestration.features.segment_export import export_segment
+from orchestration.features.suppression_sync import MANUAL_HANDLING, write_outboxes, write_suppression_sync
+from orchestration.lib.csv_safety import UNSAFE_FIRST_CHARACTERS, is_unsafe, neutralise, neutralise_sql, unsafe_sql
+from orchestration.lib.publish import publish
 from tests.conftest import FIXTURES, dbt_build
 
 AS_OF = "2026-11-28"

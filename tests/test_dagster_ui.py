@@ -28,7 +28,7 @@ def _assets_and_checks():
 
 
 def test_asset_groups_are_the_layers() -> None:
-    from orchestration.dbt_assets import LAYERS
+    from orchestration.defs.dbt.assets import LAYERS
 
     assets, _ = _assets_and_checks()
     groups = {key.to_user_string(): node.group_name for key, node in assets.items()}
@@ -45,7 +45,7 @@ def test_asset_groups_are_the_layers() -> None:
 
 def test_a_model_in_an_unknown_folder_is_refused() -> None:
     """A new folder is placed in a layer on purpose instead of falling into `default`."""
-    from orchestration.dbt_assets import layer_of
+    from orchestration.defs.dbt.assets import layer_of
 
     with pytest.raises(ValueError, match="LAYER_OF_FOLDER"):
         layer_of({"resource_type": "model", "name": "x", "fqn": ["consent_ledger", "scratch", "x"]})
@@ -70,7 +70,7 @@ def test_every_asset_and_check_is_described() -> None:
 
 
 def test_a_tests_own_yaml_description_wins() -> None:
-    from orchestration.dbt_assets import describe_test
+    from orchestration.defs.dbt.assets import describe_test
 
     test = {"name": "unique_x_id", "description": "One row per id: ids come from the CRM.",
             "test_metadata": {"name": "unique", "kwargs": {"column_name": "id"}}}
@@ -90,13 +90,13 @@ def test_code_location_is_named_consent_ledger(monkeypatch: pytest.MonkeyPatch) 
     assert [origin.location_name for origin in origins] == ["consent_ledger"]
     ui = (REPO / "Makefile").read_text().split("\nui:", 1)[1].split("\n\n", 1)[0]
     assert "dagster dev -h 127.0.0.1" in ui and "-m orchestration.definitions" not in ui
-    assert "python -m orchestration.instance" in ui
+    assert "python -m orchestration.lib.instance" in ui
 
 
 def test_schedule_is_stopped_by_default_and_says_its_partition() -> None:
     from dagster import DefaultScheduleStatus
 
-    from orchestration.schedules import nightly_schedule
+    from orchestration.defs.schedules.nightly import nightly_schedule
 
     assert nightly_schedule.default_status == DefaultScheduleStatus.STOPPED
     assert "partition" in (nightly_schedule.description or "")
@@ -106,7 +106,7 @@ def test_schedule_is_stopped_by_default_and_says_its_partition() -> None:
 
 def test_instance_lives_beside_the_warehouse_with_telemetry_off(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.instance import HOME_ENV, dagster_home, open_instance, prepare_home
+    from orchestration.lib.instance import HOME_ENV, dagster_home, open_instance, prepare_home
 
     monkeypatch.delenv(HOME_ENV, raising=False)
     assert dagster_home(tmp_path / "wh" / "ledger.duckdb") == tmp_path / "wh" / "dagster"

@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.paths import working_db
-from orchestration.warehouse import connect_published
+from orchestration.lib.paths import working_db
+from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"

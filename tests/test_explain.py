@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli_ops import add_explain_parser
-from orchestration.explain import contact_key, explain
-from orchestration.export import ExportError
+from orchestration.cli.features import add_explain_parser
+from orchestration.features.explain import contact_key, explain
+from orchestration.features.segment_export import ExportError
 from tests.conftest import FIXTURES, query
 
 LANDING = FIXTURES / "ops" / "landing"

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli_ops import add_export_parser
-from orchestration.export import ExportError, export_segment
+from orchestration.cli.features import add_export_parser
+from orchestration.features.segment_export import ExportError, export_segment
 from tests.conftest import FIXTURES, query
 
 LANDING = FIXTURES / "ops" / "landing"

@@ -78,7 +78,7 @@ def test_generate_memory_is_bounded_by_the_shard_not_the_population(tmp_path: Pa
 
 
 def test_generate_events_target_sets_the_contacts(tmp_path: Path) -> None:
-    from orchestration.generate import contacts_for_events
+    from devtools.generate import contacts_for_events
 
     result = subprocess.run(generate_args(tmp_path / "e", "--events", "3000", "--days", "5",
                                           "--start-date", "2026-01-01"),
@@ -122,7 +122,7 @@ def test_nightly_schedule_runs_the_day_that_ended() -> None:
     from dagster import build_schedule_context
 
     from orchestration.definitions import defs
-    from orchestration.schedules import nightly_schedule
+    from orchestration.defs.schedules.nightly import nightly_schedule
 
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert nightly_schedule.execution_timezone == "UTC"

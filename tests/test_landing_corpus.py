@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.generate import generate_landing
+from devtools.generate import generate_landing
 from tests.conftest import dbt_build, query
 
 AS_OF_1 = "2026-04-11"
@@ -383,7 +383,7 @@ def test_every_landed_file_is_accounted_for(corpus: dict) -> None:
 
 def test_quarantine_lifecycle(corpus: dict) -> None:
     """A removed quarantined file stops blocking; a replaced one is read; a finished upload is read."""
-    from orchestration.landing import quarantine_list
+    from orchestration.lib.landing import quarantine_list
 
     first, second = _reconciliation(corpus["db1"]), _reconciliation(corpus["db2"])
     gz, zp, link = (f"webforms/{DAY}/submissions_bin_gzip.jsonl", f"webforms/{DAY}/submissions_bin_zip.jsonl",
@@ -402,7 +402,7 @@ def test_quarantine_lifecycle(corpus: dict) -> None:
 
 
 def test_unblock_message_names_each_file_and_what_to_do(corpus: dict) -> None:
-    from orchestration.landing import quarantine_list, unblock_instructions
+    from orchestration.lib.landing import quarantine_list, unblock_instructions
 
     rows = quarantine_list(corpus["db1"])
     message = "\n".join(unblock_instructions(corpus["landing"], rows))
@@ -435,8 +435,8 @@ def test_a_file_that_grew_after_it_was_read_is_read_again(corpus: dict) -> None:
 
 def test_quarantine_list_command_shows_what_blocks_and_how_to_unblock(
         corpus: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from orchestration import paths
-    from orchestration.cli import main
+    from orchestration.cli.main import main
+    from orchestration.lib import paths
 
     warehouse = tmp_path / "ledger.duckdb"
     paths.working_db(warehouse).parent.mkdir(parents=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.report import RunReport
+from orchestration.lib.report import RunReport
 
 
 def test_run_report_lists_deferred_files_and_landing_incidents(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orchestration.landing import decode_record, duplicate_json_key, scan_landing, split_records
+from orchestration.lib.landing import decode_record, duplicate_json_key, scan_landing, split_records
 
 
 def test_csv_records_follow_rfc_4180() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.landing import KnownFile, known_files, scan_landing
+from orchestration.lib.landing import KnownFile, known_files, scan_landing
 
 NAME = "hubspot/2026-04-01/contacts_1.jsonl"
 
@@ -36,7 +36,7 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest
     _land(tmp_path)
     first = scan_landing(tmp_path, now=0)
     opened: list[Path] = []
-    import orchestration.landing as landing
+    import orchestration.lib.landing as landing
     read = landing._read_regular
     monkeypatch.setattr(landing, "_read_regular", lambda p: opened.append(p) or read(p))
     again = scan_landing(tmp_path, now=0, known=_known(first))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.warehouse import connect_published
+from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import EXIT_BLOCKED, EXIT_BUSY, EXIT_OK, EXIT_RUN_FAILED, EXIT_USER_ERROR
-from orchestration.warehouse import connect_published
+from orchestration.cli.main import EXIT_BLOCKED, EXIT_BUSY, EXIT_OK, EXIT_RUN_FAILED, EXIT_USER_ERROR
+from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"
@@ -74,12 +74,12 @@ def test_corrupted_decision_blocks_publication_and_keeps_the_old_file(site: dict
     os.environ.update({k: v for k, v in site["env"].items() if k.startswith("CONSENT_LEDGER")})
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job, in_process_executor
 
-    from orchestration import paths
-    from orchestration.assets import PUBLISHED_WAREHOUSE, published_warehouse
-    from orchestration.checks import CHECK_SPECS, audit_trail_expectations
-    from orchestration.dbt_assets import consent_ledger_dbt
-    from orchestration.partitions import DAILY
-    from orchestration.resources import dbt_resource, export_environment
+    from orchestration.defs.dbt.assets import consent_ledger_dbt
+    from orchestration.defs.dbt.resources import dbt_resource, export_environment
+    from orchestration.defs.gate.checks import CHECK_SPECS, audit_trail_expectations
+    from orchestration.defs.partitions import DAILY
+    from orchestration.defs.publish.assets import PUBLISHED_WAREHOUSE, published_warehouse
+    from orchestration.lib import paths
 
     export_environment()
     gate = define_asset_job(

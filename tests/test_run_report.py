@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from orchestration.report import RunReport
-from orchestration.warehouse import connect_published
+from orchestration.lib.report import RunReport
+from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.export import ExportError
-from orchestration.publish import publish
-from orchestration.sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
+from orchestration.features.segment_export import ExportError
+from orchestration.features.suppression_sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
+from orchestration.lib.publish import publish
 from tests.conftest import FIXTURES, dbt_build, query
 
 LANDING = FIXTURES / "ops" / "landing"
@@ -168,8 +168,8 @@ def test_outboxes(publishes: dict[str, Path], tmp_path: Path) -> None:
         assert "hana@ops.example" not in path.read_text(encoding="utf-8")
 
 
-def published_like(path: Path, suppressions: list[tuple[str, str, str | None, str]]) -> Path:
-    """A minimal published file with the given suppressions (email, scope, channel, reason)."""
+def published_like(path: Path, flagged: list[tuple[str, str | None]]) -> Path:
+    """A minimal published file whose consent.tool_suppressions holds the given (email, flag) rows."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema consent; create schema audit")
         for table in ("consent_events", "consent_history"):
@@ -180,27 +180,29 @@ def published_like(path: Path, suppressions: list[tuple[str, str, str | None, st
         con.execute("create table consent.consent_status (contact_key varchar, as_of date)")
         con.execute("create table consent.contacts as select sha256(email) as contact_key, email, "
                     "false as is_erased from (select unnest(?) as email)",
-                    [sorted({s[0] for s in suppressions})])
-        con.execute("create table consent.suppression_list (contact_key varchar, email varchar, "
-                    "scope varchar, channel varchar, purpose varchar, reason varchar)")
-        for email, scope, channel, reason in suppressions:
-            con.execute("insert into consent.suppression_list values (sha256(?), ?, ?, ?, null, ?)",
-                        [email, email, scope, channel, reason])
+                    [sorted({row[0] for row in flagged})])
+        con.execute("create table consent.suppression_list (contact_key varchar, email varchar)")
+        con.execute("create table consent.tool_suppressions (flag varchar, contact_key varchar, email varchar)")
+        for email, flag in flagged:
+            con.execute("insert into consent.tool_suppressions values (?, sha256(?), ?)", [flag, email, email])
     return path
 
 
-def test_flags_follow_scope_and_reason(tmp_path: Path) -> None:
+def test_each_import_carries_its_flag(tmp_path: Path) -> None:
+    """Which suppressions set which flag is the dbt rule (tool_suppression_rules seed, unit test
+    tool_flags_carry_only_channel_wide_suppressions); sync writes each flag to its imports."""
     warehouse = published_like(tmp_path / "w.duckdb", [
-        ("email-out@x.example", "channel", "email", "channel_opt_out"),
-        ("phone-out@x.example", "channel", "phone", "channel_opt_out"),
-        ("complained@x.example", "channel", "email", "complaint"),
-        ("bounced@x.example", "channel", "email", "undeliverable"),
-        ("everything@x.example", "global", None, "global_opt_out"),
-        ("sold@x.example", "global", None, "sale_opt_out"),
+        ("email-out@x.example", "email"),
+        ("phone-out@x.example", "phone"),
+        ("complained@x.example", "email"),
+        ("everything@x.example", "email"),
+        ("everything@x.example", "phone"),
+        ("everything@x.example", "solicit"),
+        ("sold@x.example", None),
     ])
     write_suppression_sync(warehouse, FIRST, tmp_path / "exports")
     full = files_of(tmp_path / "exports", FIRST, "full")
-    email_flag = ["bounced@x.example", "complained@x.example", "email-out@x.example", "everything@x.example"]
+    email_flag = ["complained@x.example", "email-out@x.example", "everything@x.example"]
     for spec in EMAIL_FILES:
         assert emails(full[spec.prefix]) == email_flag
     assert emails(full["salesforce_contact_do_not_call"]) == ["everything@x.example", "phone-out@x.example"]

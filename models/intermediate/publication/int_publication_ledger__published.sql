@@ -15,7 +15,7 @@
       (item_key = withdrawal event / purpose/channel@notice version);
     - 'erasure': an erasure the warehouse knows (item_key = erasure event or 'erasure').
 
-    The ledger is append-only and owned by the publish step (orchestration/publish.py); dbt only
+    The ledger is append-only and owned by the publish step (orchestration/lib/publish.py); dbt only
     reads it, so a backfill or rerun cannot change it. A warehouse published before the ledger
     existed is read as if its first publications and confirmations had been recorded (from
     audit.withdrawal_sla) and its erased contacts known. -#}

@@ -18,10 +18,10 @@ from pathlib import Path
 def model(dbt, session):
     dbt.config(materialized="table")
     try:
-        from orchestration.landing import known_files, scan_table
+        from orchestration.lib.landing import known_files, scan_table
     except ImportError:  # dbt run from the project folder without the package installed
         sys.path.insert(0, os.getcwd())
-        from orchestration.landing import known_files, scan_table
+        from orchestration.lib.landing import known_files, scan_table
     from dbt.flags import get_flags  # dbt-duckdb runs Python models inside the dbt process
 
     landing = Path(os.environ.get("CONSENT_LEDGER_LANDING", "data/landing"))

@@ -1,0 +1,1 @@
+"""Marketing-ops features that read the published warehouse and write files (never the warehouse)."""

@@ -1,0 +1,367 @@
+"""Suppressions pushed back to every marketing tool, and the email tool's outboxes.
+
+Every nightly publish writes, under `exports/<as_of>/<tool>/`, the addresses each tool must
+suppress, in the column layout of that tool's own import, as three files per import:
+
+* `<import>_full.csv`: every address that must be suppressed as of the run;
+* `<import>_added.csv`: addresses not in the full file of the previous publish of the same
+  warehouse (the most recent earlier `exports/<date>/` whose `publication.json` names this
+  warehouse; none: everything is added); import this one each night. A rerun of a date compares
+  with the same earlier publish, so its files are the first run's files brought up to date;
+* `<import>_lifted.csv`: addresses in that earlier file that are no longer suppressed, because the
+  person opted back in somewhere the warehouse reads. Review before applying (see below).
+
+Which suppressions set which tool-wide flag is decided in dbt (the tool_suppression_rules seed,
+read by consent.tool_suppressions); this module only writes that table's rows in each import's
+layout (IMPORTS) and counts what it wrote. Erased contacts have no email in the published tables,
+so they cannot be synced by address: they are counted in the summary line, and must be deleted in
+each tool by the erasure procedure. An address in an earlier full file whose contact has since
+been erased is neither listed as lifted nor written anywhere again; it is counted too.
+
+Which import each file is for, and how to apply it: docs/tool-imports.md (IMPORT_GUIDE), also
+written to `exports/<as_of>/README.md`.
+
+`write_outboxes` writes `exports/<as_of>/outbox/` CSVs for the email tool: withdrawal
+confirmations owed (each withdrawal event once, never to erased, undeliverable or complaining
+addresses) and re-consent requests (reconsent_required, never to a suppressed or erased contact;
+once per notice until answered or the re-ask interval passes). What they hold is recorded in
+`audit.publication_ledger` by the publish step, so nothing is owed twice; a rerun of a date writes
+its new rows to `<name>.publication-<n>.csv` beside the first run's files, which stay as they were.
+
+A backfill publishes a dated snapshot and writes neither tool files nor outboxes: tools and the
+email tool act on the latest state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.features.segment_export import ExportError, checked_warehouse, quote_ident, temp_path
+from orchestration.lib import paths
+from orchestration.lib.csv_safety import copy_csv, unsafe_sql
+from orchestration.lib.identity import contact_key_sql, normalize_email_sql
+from orchestration.lib.permissions import share
+
+log = logging.getLogger(__name__)
+
+TOOLS = ("hubspot", "mailchimp", "salesforce", "marketo")
+DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+@dataclass(frozen=True)
+class ImportFile:
+    """One tool import's file layout: file prefix, the email column's header, the flag it sets
+    (consent.tool_suppressions.flag: which suppressions set it is the tool_suppression_rules
+    seed's rule, not this module's) and the flag column's header, if the import has one."""
+
+    tool: str
+    prefix: str
+    email_header: str
+    kind: str
+    flag_header: str | None = None
+
+
+IMPORTS = (
+    ImportFile("hubspot", "hubspot_opt_out", "Email", "email"),
+    ImportFile("mailchimp", "mailchimp_unsubscribed", "Email Address", "email"),
+    ImportFile("salesforce", "salesforce_contact_email_opt_out", "Email", "email", "HasOptedOutOfEmail"),
+    ImportFile("salesforce", "salesforce_contact_do_not_call", "Email", "phone", "DoNotCall"),
+    ImportFile("salesforce", "salesforce_individual_opt_out_solicit", "Email", "solicit",
+               "HasOptedOutSolicit"),
+    ImportFile("marketo", "marketo_unsubscribed", "Email Address", "email", "Unsubscribed"),
+    ImportFile("marketo", "marketo_do_not_call", "Email Address", "phone", "Do Not Call"),
+)
+
+IMPORT_GUIDE = paths.REPO_ROOT / "docs" / "tool-imports.md"  # the one copy of the import guide
+
+
+def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    try:
+        copy_csv(con, select_sql, temp)
+        share(temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+MANUAL_HANDLING = "manual_handling.csv"
+
+
+def _write_manual_handling(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """List the withheld addresses (neutralised, so the list itself is safe to open); 0 writes none."""
+    count = con.execute("select count(distinct contact_key) from withheld").fetchone()[0]
+    if count:
+        _write_atomic(
+            con,
+            "select contact_key, email, string_agg(import, ' ') as imports, "
+            "'starts with a character a spreadsheet reads as a formula: apply by hand' as reason "
+            "from (select distinct contact_key, email, import from withheld order by import) "
+            "group by contact_key, email order by contact_key",
+            path,
+        )
+    else:
+        path.unlink(missing_ok=True)
+    return count
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path(path)
+    temp.write_text(text, encoding="utf-8")
+    share(temp)
+    os.replace(temp, path)
+    return path
+
+
+def _check_as_of(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """The files are named for a run: refuse a warehouse published for another date."""
+    if not DATE_DIR.match(as_of):
+        raise ExportError(f"as_of must be YYYY-MM-DD, got {as_of!r}")
+    rows = con.execute("select distinct as_of from consent.consent_status").fetchall()
+    published = [str(row[0]) for row in rows]
+    if published and published != [as_of]:
+        raise ExportError(f"the warehouse was published for {', '.join(published)}, not {as_of}")
+
+
+MARKER = "publication.json"
+
+
+def _publication(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The latest publication recorded in the published file, the dates it published, and its
+    lineage (when its first publish happened: the same for every later file of this warehouse,
+    wherever it is moved or copied), if it has history."""
+    try:
+        row = con.execute("select publication_number from audit.publications "
+                          "where kind <> 'backfill' order by publication_number desc limit 1").fetchone()
+        dates = {str(r[0]) for r in con.execute(
+            "select distinct as_of from audit.publications where kind <> 'backfill'").fetchall()}
+        lineage = con.execute("select cast(min(published_at) as varchar) from audit.publications").fetchone()[0]
+    except duckdb.Error:
+        return {"number": None, "dates": None, "lineage": None}
+    return {"number": row[0] if row else None, "dates": dates, "lineage": lineage}
+
+
+def _belongs(folder: Path, warehouse: Path, publication: dict[str, object]) -> bool:
+    """An exports folder is this warehouse's when its marker names the same lineage (or, without
+    one, the same file); a folder written before markers existed counts for a date it published."""
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            written_by = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if written_by.get("lineage") and publication.get("lineage"):
+            return written_by["lineage"] == publication["lineage"]
+        return written_by.get("warehouse") == str(warehouse)
+    dates = publication.get("dates")
+    return dates is None or folder.name in dates
+
+
+def previous_full(exports_root: Path, as_of: str, spec: ImportFile, warehouse: Path | None = None,
+                  publication: dict[str, object] | None = None) -> Path | None:
+    """The full file for this import of the previous publish of the same warehouse: the most
+    recent earlier date whose folder belongs to it (any earlier date when no warehouse is given)."""
+    if not exports_root.is_dir():
+        return None
+    earlier = sorted(
+        (entry.name for entry in exports_root.iterdir()
+         if entry.is_dir() and DATE_DIR.match(entry.name) and entry.name < as_of),
+        reverse=True,
+    )
+    for name in earlier:
+        if warehouse is not None and not _belongs(exports_root / name, Path(warehouse).resolve(),
+                                                  publication or {}):
+            continue
+        candidate = exports_root / name / spec.tool / f"{spec.prefix}_full.csv"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, list[Path]]:
+    """Write full/added/lifted suppression files per tool for the run `as_of`; tool -> files."""
+    exports_root = Path(exports_root)
+    run_dir = exports_root / as_of
+    written: dict[str, list[Path]] = {tool: [] for tool in TOOLS}
+    counts: list[str] = []
+    totals: dict[str, object] = {"as_of": as_of, "imports": {}}
+    warehouse = Path(warehouse).resolve()
+    with checked_warehouse(warehouse) as con:
+        _check_as_of(con, as_of)
+        publication = _publication(con)
+        con.execute(
+            """
+            create temp table erased as
+            select contact_key from consent.contacts where is_erased
+            """
+        )
+        # an address a spreadsheet would read as a formula is never written to an import file
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
+        for spec in IMPORTS:
+            current = f"current_{spec.prefix}"
+            con.execute(
+                f"""
+                create temp table {current} as
+                select distinct contact_key, email from consent.tool_suppressions where flag = $1
+                """,
+                [spec.kind],
+            )
+            con.execute(
+                f"insert into withheld select contact_key, email, '{spec.prefix}' from {current} "
+                f"where {unsafe_sql('email')}"
+            )
+            con.execute(f"delete from {current} where {unsafe_sql('email')}")
+            previous = previous_full(exports_root, as_of, spec, warehouse, publication)
+            con.execute("create or replace temp table previous (email varchar)")
+            if previous is not None:
+                try:
+                    con.execute(
+                        """
+                        insert into previous
+                        select distinct lower(trim(#1)) from read_csv(
+                            $1, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
+                            comment = ''
+                        )
+                        where nullif(trim(#1), '') is not null
+                        """,
+                        [str(previous)],
+                    )
+                except duckdb.Error as error:
+                    raise ExportError(f"cannot read the previous sync file {previous}: {error}") from error
+            con.execute(
+                f"""
+                create or replace temp table previous_erased as
+                select email from previous where {contact_key_sql('email')} in (select contact_key from erased)
+                """
+            )
+            email_col = quote_ident(spec.email_header)
+
+            def select(source: str, flag: str, spec: ImportFile = spec, email_col: str = email_col) -> str:
+                flag_col = f", {flag} as {quote_ident(spec.flag_header)}" if spec.flag_header else ""
+                return f"select email as {email_col}{flag_col} from ({source}) order by email"
+
+            folder = run_dir / spec.tool
+            files = {
+                "full": select(f"select distinct email from {current}", "true"),
+                "added": select(
+                    f"select email from {current} except select email from previous", "true"
+                ),
+                "lifted": select(
+                    f"select email from previous except select email from {current} "
+                    "except select email from previous_erased "
+                    f"except select email from withheld where import = '{spec.prefix}'",
+                    "false",
+                ),
+            }
+            sizes = {}
+            for part, sql in files.items():
+                path = _write_atomic(con, sql, folder / f"{spec.prefix}_{part}.csv")
+                written[spec.tool].append(path)
+                sizes[part] = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+            gone_erased = con.execute("select count(*) from previous_erased").fetchone()[0]
+            totals["imports"][spec.prefix] = {
+                **sizes, "now_erased": gone_erased,
+                "compared_with": previous.parent.parent.name if previous else None,
+            }
+            con.execute(f"create or replace temp table added_{spec.prefix} as {files['added']}")
+            con.execute(f"create or replace temp table lifted_{spec.prefix} as {files['lifted']}")
+            counts.append(
+                f"{spec.prefix} {sizes['full']} (+{sizes['added']} added, -{sizes['lifted']} lifted"
+                + (f", {gone_erased} now erased" if gone_erased else "")
+                + f"; vs {previous.parent.parent.name if previous else 'nothing earlier'})"
+            )
+        erased_count, not_tool_wide, stricter = con.execute(
+            f"""
+            select
+                (select count(*) from erased),
+                (select count(*) from consent.tool_suppressions where flag is null),
+                (select count(distinct a.contact_key) from consent.marketable_audience as a
+                 where a.channel = 'email'
+                   and {normalize_email_sql('a.email')} in (select email from current_hubspot_opt_out))
+            """
+        ).fetchone()
+        withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)
+        for part in ("added", "lifted"):
+            union = " union ".join(f"select #1 as email from {part}_{spec.prefix}" for spec in IMPORTS)
+            totals[f"addresses_{part}"] = con.execute(f"select count(distinct email) from ({union})").fetchone()[0]
+    totals.update(erased_contacts=erased_count, not_tool_wide=not_tool_wide, stricter_than_export=stricter,
+                  warehouse=str(warehouse), publication=publication["number"])
+    summary = (
+        f"suppression sync {as_of}: {totals['addresses_added']} addresses added, "
+        f"{totals['addresses_lifted']} lifted in all (vs the previous publish of {warehouse.name}); "
+        + "; ".join(counts)
+        + f". {erased_count} erased contacts cannot be synced by address (no email is kept): delete them in "
+        "each tool by the erasure procedure. "
+        f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
+        "`consent-ledger export`, not pushed as tool-wide flags. "
+        f"{stricter} flagged addresses opted in to an email purpose after a broader opt-out: export allows "
+        "that purpose, the tool-wide flag stays (stricter than export, never looser). "
+        + (f"{withheld} addresses a spreadsheet would read as a formula are withheld from the import files "
+           f"(still suppressed here): apply them by hand from {MANUAL_HANDLING}." if withheld else "")
+    )
+    _write_text(run_dir / "suppression_sync_summary.txt", summary + "\n")
+    _write_text(run_dir / "suppression_sync_summary.json", json.dumps(totals, indent=2, default=str) + "\n")
+    _write_text(run_dir / MARKER, json.dumps(
+        {"warehouse": str(warehouse), "lineage": publication["lineage"], "as_of": as_of,
+         "publication": publication["number"]}, indent=2) + "\n")
+    _write_text(run_dir / "README.md", IMPORT_GUIDE.read_text(encoding="utf-8"))
+    log.info(summary)
+    return written
+
+
+def sync_summary(exports_root: Path, as_of: str) -> str:
+    """The summary line `write_suppression_sync` wrote for a run."""
+    return (Path(exports_root) / as_of / "suppression_sync_summary.txt").read_text(encoding="utf-8").strip()
+
+
+def sync_counts(exports_root: Path, as_of: str) -> dict[str, object] | None:
+    """The counts `write_suppression_sync` wrote for a run (the run report shows the same numbers)."""
+    path = Path(exports_root) / as_of / "suppression_sync_summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def outbox_name(con: duckdb.DuckDBPyConnection, as_of: str, name: str) -> str:
+    """`<name>.csv` for the first publication of a date; a rerun's own file is
+    `<name>.publication-<n>.csv`, so the first run's outbox is never overwritten."""
+    try:
+        numbers = [r[0] for r in con.execute(
+            "select publication_number from audit.publications where as_of = ? and kind <> 'backfill' "
+            "order by publication_number", [as_of]).fetchall()]
+    except duckdb.Error:
+        numbers = []
+    return f"{name}.csv" if len(numbers) <= 1 else f"{name}.publication-{numbers[-1]}.csv"
+
+
+def write_outboxes(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, Path]:
+    """Withdrawal confirmations owed and re-consent requests for the email tool, for run `as_of`.
+
+    Who is owed what is decided in dbt (consent.withdrawal_confirmations, consent.reconsent_requests
+    and the seeds); what the published outboxes hold is what the publish step recorded as handed
+    over, so this only writes them as CSV.
+    """
+    outbox = Path(exports_root) / as_of / "outbox"
+    with checked_warehouse(warehouse) as con:
+        _check_as_of(con, as_of)
+        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
+        written = {}
+        for name in ("withdrawal_confirmations", "reconsent_requests"):
+            con.execute(
+                f"insert into withheld select contact_key, email, '{name}' from consent.{name} "
+                f"where {unsafe_sql('email')}"
+            )
+            written[name] = _write_atomic(
+                con, f"select * from consent.{name} where not {unsafe_sql('email')} order by email",
+                outbox / outbox_name(con, as_of, name),
+            )
+        if _write_manual_handling(con, outbox / MANUAL_HANDLING):
+            written["manual_handling"] = outbox / MANUAL_HANDLING
+        return written

@@ -1,0 +1,380 @@
+"""Reading the landing folder: what is there (never following a link) and the records of each file.
+
+This module only reads files and reports facts: entry type, size, age, content hash, leading bytes,
+and each physical record with whether it decodes. A file whose content the working store already
+holds (same path, size, modification time in ns and inode as when it was read, and its hash in
+base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
+Which file is deferred, quarantined or read, and why a record is rejected, are data rules in the
+dbt models base_landing__files and base_landing__lines. The dbt Python model base_landing__scan
+calls `scan_table`; the CLI calls `quarantine_list` against the working database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SETTLE_ENV = "CONSENT_LEDGER_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 60
+
+# One CSV record under RFC 4180: quoted fields may hold commas, quotes ("") and line breaks; a
+# record ends at CR, LF or CRLF outside quotes.
+_CSV_RECORD = re.compile(rb'((?:"[^"]*(?:"|\Z)|[^"\r\n]+)*)(\r\n|\r|\n|\Z)')
+# A well-formed record: fields separated by commas, each quoted ("" inside) or free of quotes.
+_CSV_WELL_FORMED = re.compile(rb'(?:"(?:[^"]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"]|"")*"|[^",\r\n]*))*')
+
+# One JSONL record: JSON text cannot hold a raw line break, so CR, LF and CRLF all end one.
+_LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|\Z)")
+
+SCAN_COLUMNS: dict[str, str] = {
+    "file_path": "string",
+    "relative_path": "string",
+    "entry_type": "string",
+    "file_bytes": "int64",
+    "modified_at": "timestamp",
+    "age_seconds": "float64",
+    "content_sha256": "string",
+    "head_hex": "string",
+    "records": "int64",
+    "decodable_records": "int64",
+    "modified_ns": "int64",
+    "inode": "int64",
+    "from_cache": "bool",
+    "read_error": "string",
+    "line_number": "int64",
+    "raw_text": "string",
+    "is_utf8": "bool",
+    "has_nul": "bool",
+    "duplicate_json_key": "string",
+}
+
+
+# facts of a file that do not change while its (size, mtime_ns, inode) stay the same
+CACHED_FACTS = ("content_sha256", "head_hex", "records", "decodable_records")
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file as it was when its content was read into the working store."""
+
+    file_bytes: int
+    modified_ns: int
+    inode: int
+    content_sha256: str
+    head_hex: str | None
+    records: int
+    decodable_records: int
+
+    def matches(self, info: os.stat_result) -> bool:
+        return (self.file_bytes, self.modified_ns, self.inode) == (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One physical record: its decoded text (bytes that are not UTF-8 shown as \\xNN escapes)."""
+
+    text: str
+    is_utf8: bool
+    has_nul: bool
+
+
+def split_records(data: bytes, is_csv: bool) -> list[bytes]:
+    """Physical records of a file; the empty remainder after a final line break is not a record."""
+    pattern = _CSV_RECORD if is_csv else _LINE
+    records: list[bytes] = []
+    position = 0
+    size = len(data)
+    while position < size:
+        match = pattern.match(data, position)
+        if match is None or match.end() == position:  # pragma: no cover - the patterns always advance
+            records.append(data[position:])
+            break
+        record = match.group(1)
+        if is_csv and _spans_lines(record) and not _CSV_WELL_FORMED.fullmatch(record):
+            # a stray quote would swallow the lines after it: only a line break inside a well-formed
+            # quoted field joins lines; otherwise this line alone is the (malformed) record
+            match = _LINE.match(data, position)
+            assert match is not None
+            record = match.group(1)
+        records.append(record)
+        position = match.end()
+    return records
+
+
+def _spans_lines(record: bytes) -> bool:
+    return b"\n" in record or b"\r" in record
+
+
+def decode_record(raw: bytes) -> Record:
+    """UTF-8 text of one record; NUL bytes are shown as \\x00 so the text stays printable."""
+    try:
+        text = raw.decode("utf-8")
+        is_utf8 = True
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="backslashreplace")
+        is_utf8 = False
+    has_nul = "\x00" in text
+    if has_nul:
+        text = text.replace("\x00", "\\x00")
+    return Record(text=text, is_utf8=is_utf8, has_nul=has_nul)
+
+
+def duplicate_json_key(text: str) -> str | None:
+    """The first key that appears twice in one JSON object (at any depth), or None. Parsers keep
+    one of the two values silently, so which one the tool meant is ambiguous."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
+def _entry_type(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "other"
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result | None, str | None]]:
+    """Every entry below root that is not a directory, without following links (lstat)."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as error:
+        yield root, None, f"unlistable_directory: {error.strerror}"
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as error:
+            yield path, None, f"unreadable: {error.strerror}"
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            yield from _walk(path)
+        else:
+            yield path, info, None
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, refusing a link swapped in since the lstat (O_NOFOLLOW)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def scan_landing(root: Path, now: float | None = None,
+                 known: dict[str, KnownFile] | None = None) -> list[dict[str, Any]]:
+    """One row per entry below root (line_number 0: the facts about it) and, for each regular file,
+    one row per physical record (line_number 1..n). Links and special files are never opened. A
+    file in `known` (by path) with the same size, mtime_ns and inode is not read: its line 0 carries
+    the known facts (from_cache) and it has no record rows."""
+    now = time.time() if now is None else now
+    known = known or {}
+    root = root.absolute()
+    rows: list[dict[str, Any]] = []
+    for path, info, error in _walk(root):
+        file_row: dict[str, Any] = dict.fromkeys(SCAN_COLUMNS)
+        file_row.update(file_path=str(path), relative_path=path.relative_to(root).as_posix(), line_number=0,
+                        read_error=error)
+        rows.append(file_row)
+        if info is None:
+            file_row["entry_type"] = "unknown"
+            continue
+        file_row.update(
+            entry_type=_entry_type(info.st_mode),
+            file_bytes=info.st_size,
+            modified_at=info.st_mtime,
+            age_seconds=max(now - info.st_mtime, 0.0),
+            modified_ns=info.st_mtime_ns,
+            inode=info.st_ino,
+            from_cache=False,
+        )
+        if file_row["entry_type"] != "file":
+            continue
+        cached = known.get(str(path))
+        if cached is not None and cached.matches(info):
+            file_row.update({fact: getattr(cached, fact) for fact in CACHED_FACTS}, from_cache=True)
+            continue
+        try:
+            data = _read_regular(path)
+        except OSError as read_error:
+            file_row["read_error"] = f"unreadable: {read_error.strerror or read_error}"
+            continue
+        # what was read is what is described: size and hash of these very bytes
+        file_row.update(file_bytes=len(data), content_sha256=hashlib.sha256(data).hexdigest(),
+                        head_hex=data[:8].hex().upper())
+        is_csv = path.name.lower().endswith(".csv")
+        is_json = path.name.lower().endswith(".jsonl")
+        decodable = 0
+        bom = "\ufeff"
+        records = split_records(data, is_csv)
+        for number, raw in enumerate(records, start=1):
+            record = decode_record(raw)
+            decodable += record.is_utf8 and not record.has_nul
+            rows.append({
+                **dict.fromkeys(SCAN_COLUMNS),
+                "file_path": str(path), "relative_path": file_row["relative_path"], "line_number": number,
+                "raw_text": record.text, "is_utf8": record.is_utf8, "has_nul": record.has_nul,
+                "duplicate_json_key": (duplicate_json_key(record.text.lstrip(bom))
+                                       if is_json and record.is_utf8 else None),
+            })
+        file_row.update(records=len(records), decodable_records=decodable)
+    return rows
+
+
+def scan_table(root: Path, now: float | None = None, known: dict[str, KnownFile] | None = None) -> Any:
+    """scan_landing as a pyarrow table with fixed column types (for the dbt Python model)."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    rows = scan_landing(root, now, known)
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
+             "timestamp": pa.timestamp("us")}
+    columns = {}
+    for name, kind in SCAN_COLUMNS.items():
+        values = [r[name] for r in rows]
+        if kind == "timestamp":
+            values = [None if v is None else datetime.fromtimestamp(v, UTC).replace(tzinfo=None) for v in values]
+        columns[name] = pa.array(values, type=types[kind])
+    return pa.table(columns)
+
+
+KNOWN_FILES_SQL = """
+    select scan.file_path, scan.file_bytes, scan.modified_ns, scan.inode, scan.content_sha256, scan.head_hex,
+        scan.records, scan.decodable_records
+    from {scan} as scan
+    inner join {lines} as lines
+        on lines.file_path = scan.file_path and lines.line_number = 0
+        and lines.content_sha256 = scan.content_sha256
+    where scan.line_number = 0 and scan.entry_type = 'file' and scan.read_error is null
+        and scan.modified_ns is not null and scan.inode is not null and scan.records is not null
+"""
+
+
+def known_files(con: Any, scan: str, lines: str, full_refresh: bool) -> dict[str, KnownFile]:
+    """The files whose content the working store holds, as the previous scan (`scan`, the table
+    base_landing__scan is about to replace) saw them: only those base_landing__lines (`lines`)
+    holds with the same hash, so a file deferred, quarantined or never read is read again. None on
+    a full refresh (every file is read again) or when either table is missing or older than the
+    cache (no modified_ns column)."""
+    if full_refresh:
+        return {}
+    import duckdb
+
+    try:
+        rows = con.execute(KNOWN_FILES_SQL.format(scan=scan, lines=lines)).fetchall()
+    except duckdb.Error:  # a first run, or tables from before the cache: read everything
+        return {}
+    return {path: KnownFile(*facts) for path, *facts in rows}
+
+
+def settle_seconds() -> int:
+    """How old (by modification time) a file must be before it is read: CONSENT_LEDGER_SETTLE_SECONDS."""
+    value = os.environ.get(SETTLE_ENV, str(DEFAULT_SETTLE_SECONDS))
+    try:
+        return max(int(float(value)), 0)
+    except ValueError:
+        return DEFAULT_SETTLE_SECONDS
+
+
+QUARANTINE_SQL = """
+    select file_name, file_error, file_bytes, extract_date
+    from audit.load_reconciliation
+    where file_status = 'quarantined'
+    order by file_name
+"""
+
+
+def quarantine_list(database: Path) -> list[dict[str, Any]]:
+    """Files that block publication, from the last build of the working database."""
+    import duckdb
+
+    from orchestration.lib.warehouse import connect_published
+
+    if not database.exists():
+        return []
+    try:
+        with connect_published(database) as con:
+            cursor = con.execute(QUARANTINE_SQL)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error:
+        return []
+
+
+def unblock_instructions(landing: Path, quarantined: list[dict[str, Any]]) -> list[str]:
+    """What to do about each quarantined file: the next run re-evaluates a removed or replaced one."""
+    if not quarantined:
+        return []
+    lines = [f"{len(quarantined)} quarantined file(s) block publication "
+             "(`consent-ledger quarantine list` shows them):"]
+    for row in quarantined:
+        lines.append(f"{landing / row['file_name']}: {row['file_error']}")
+    lines.append("To unblock: remove each file, or replace it with a readable file in the landing contract "
+                 "(<landing>/<source>/<yyyy-mm-dd>/<prefix>*.jsonl|csv, a regular UTF-8 text file), "
+                 "then run again; the next run re-evaluates them (no --full-refresh needed).")
+    return lines
+
+
+def landing_notes(database: Path, as_of: str) -> tuple[list[str], list[str]]:
+    """Deferred files (waiting for a later run) and the files found changed after they were read by
+    this run (audit.landing_incidents), for the run report."""
+    import duckdb
+
+    from orchestration.lib.warehouse import connect_published
+
+    deferred: list[str] = []
+    incidents: list[str] = []
+    if not database.exists():
+        return deferred, incidents
+    try:
+        with connect_published(database) as con:
+            for name, reason, status in con.execute(
+                    "select file_name, deferred_reason, file_status from audit.load_reconciliation "
+                    "where deferred_reason is not null order by file_name").fetchall():
+                note = " (the version read earlier still counts)" if status != "deferred" else ""
+                deferred.append(f"{name}: {reason}{note}")
+            for name, change, before, after, old, new in con.execute(
+                    "select file_name, change, previous_lines, lines_in_file, previous_bytes, file_bytes "
+                    "from audit.landing_incidents where cast(detected_at as date) = cast(? as date) "
+                    "order by file_name", [as_of]).fetchall():
+                incidents.append(f"{name}: changed after it was read ({change}; {old} -> {new} bytes, "
+                                 f"{before} -> {after} lines); read again")
+    except duckdb.Error:
+        pass
+    return deferred, incidents
