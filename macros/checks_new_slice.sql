@@ -22,7 +22,7 @@
 {%- endmacro -%}
 
 {#- The code and seeds a build tests with: a hash of the project's files (models, macros, seeds,
-    tests, dbt_project.yml) that the nightly job computes (orchestration/dbt_assets.py) and passes
+    tests, dbt_project.yml) that the nightly job computes (orchestration/defs/dbt/assets.py) and passes
     as CONSENT_LEDGER_CODE_FINGERPRINT. dbt's own node checksums do not cover macros, so without
     it (dbt run by hand, the test suite) no test is sliced. -#}
 {%- macro checks_fingerprint() -%}
