@@ -44,3 +44,23 @@
 {% macro default__regexp_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
 {%- endmacro %}
+
+{#- True when the text names an erased contact: any address in it, in any spelling, whose
+    contact_key is in `erased_relation` (a relation with a contact_key column). Used by the purge
+    of the working store (macros/purge.sql), so a line that names the person only in a URL or as
+    a second address counts too. The default checks the first address only. -#}
+{% macro names_erased_contact(expr, erased_relation) -%}
+    {{ return(adapter.dispatch('names_erased_contact', 'consent_ledger')(expr, erased_relation)) }}
+{%- endmacro %}
+
+{% macro default__names_erased_contact(expr, erased_relation) -%}
+    {{ first_email_key(expr) }} in (select contact_key from {{ erased_relation }})
+{%- endmacro %}
+
+{% macro duckdb__names_erased_contact(expr, erased_relation) -%}
+    exists (
+        select 1
+        from (select unnest(regexp_extract_all({{ expr }}, '{{ email_spelling_pattern() }}')) as spelling) as found
+        where {{ contact_key(unescape_email_spelling('found.spelling')) }} in (select contact_key from {{ erased_relation }})
+    )
+{%- endmacro %}
