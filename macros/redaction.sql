@@ -8,6 +8,7 @@
       dots), becomes `[email redacted]`;
     - redact_free_text(expr): mask_emails, and a URL query string (`?email=...&name=...`), where
       tools put who submitted, becomes `?[query redacted]`;
+    - mask_personal_data(expr): mask_emails, and every IP address becomes `[ip redacted]`;
     - first_email_key(expr): the contact_key (SHA-256 of the trimmed, lowercased address) of the
       first address the text names, whatever its spelling; null when it names none. -#}
 
@@ -21,6 +22,17 @@
 
 {% macro mask_emails(expr) -%}
     {{ regexp_replace_all(expr, email_spelling_pattern(), '[email redacted]') }}
+{%- endmacro %}
+
+{#- IP addresses (v4 dotted quads; v6 with at least three colons, so clock times never match)
+    are personal data too: `[ip redacted]`. -#}
+{% macro mask_ip_addresses(expr) -%}
+    {{ regexp_replace_all(regexp_replace_all(expr, '\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b', '[ip redacted]'), '(?i)(?:\\b[0-9a-f]{1,4}|):(?:[0-9a-f]{0,4}:){2,6}[0-9a-f]{0,4}\\b', '[ip redacted]') }}
+{%- endmacro %}
+
+{#- Raw text shown to people (audit.rejected_records): every address and IP address masked. -#}
+{% macro mask_personal_data(expr) -%}
+    {{ mask_ip_addresses(mask_emails(expr)) }}
 {%- endmacro %}
 
 {% macro redact_free_text(expr) -%}
