@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('base_landing__lines') }}
 {{
     config(
         materialized='incremental',
@@ -6,8 +7,6 @@
         on_schema_change='fail',
     )
 }}
-
--- depends_on: {{ ref('base_landing__lines') }}
 
 {#- Every outcome of every mapping model in one shape, with the deterministic event_id; events
     dated after the end of the run date or before 2000 are rejected here.
