@@ -13,6 +13,7 @@ import duckdb
 import great_expectations as gx
 
 from expectations.suites import SuiteSpec
+from orchestration import encryption
 
 
 @dataclass
@@ -75,7 +76,7 @@ def run_suites(specs: list[SuiteSpec], database: Path, as_of: date,
     results = []
     with duckdb.connect() as con:
         # attached under a fixed name: a file called consent.duckdb would shadow schema consent
-        con.execute("attach ? as db (read_only)", [str(database)])
+        encryption.attach(con, database, "db", read_only=True)
         con.execute("use db")
         frames = {spec.name: con.execute(spec.query).df() for spec in specs}
     for spec in specs:

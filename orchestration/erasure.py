@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import paths
+from orchestration import encryption, paths
 
 
 class PurgeError(RuntimeError):
@@ -42,7 +42,7 @@ def purge_working_store(working: Path) -> int:
     if result.returncode != 0:
         raise PurgeError("purging erased contacts from the working store failed:\n"
                          + (result.stdout + result.stderr)[-3000:])
-    with duckdb.connect(str(working), read_only=True) as con:
+    with encryption.connect(working) as con:
         purged = con.execute("select coalesce(sum(rows_purged), 0) from main.erasure_purges where run_id = ?",
                              [run_id]).fetchone()[0]
     if purged:
@@ -59,9 +59,9 @@ def compact(database: Path) -> None:
         leftover.unlink(missing_ok=True)
     try:
         with duckdb.connect() as con:
-            con.execute("attach ? as old", [str(database)])
+            encryption.attach(con, database, "old")
             con.execute("checkpoint old")  # its write-ahead log folded in before the copy
-            con.execute("attach ? as fresh", [str(fresh)])
+            encryption.attach(con, fresh, "fresh")  # encrypted with the key, as the old file was
             con.execute("copy from database old to fresh")
             con.execute("checkpoint fresh")
             con.execute("detach fresh")
