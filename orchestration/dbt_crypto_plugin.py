@@ -9,9 +9,13 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from orchestration.encryption import prepare
+from orchestration.encryption import prepare, set_key_variable
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: Any) -> None:
         prepare(conn)
+
+    def configure_cursor(self, cursor: Any) -> None:
+        """DuckDB variables belong to one connection: every cursor dbt uses gets the key too."""
+        set_key_variable(cursor)

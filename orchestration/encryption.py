@@ -56,7 +56,14 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     if key is None:
         return
     con.execute(f"load {_literal(str(crypto_extension()))}")
-    con.execute(f"set variable {KEY_VARIABLE} = ?", [key])
+    set_key_variable(con)
+
+
+def set_key_variable(con: duckdb.DuckDBPyConnection) -> None:
+    """Put the key in the connection's DuckDB variable (variables are per connection and cursor)."""
+    key = encryption_key()
+    if key is not None:
+        con.execute(f"set variable {KEY_VARIABLE} = ?", [key])
 
 
 def attach_options(read_only: bool = False) -> str:
