@@ -18,6 +18,7 @@ import duckdb
 import great_expectations as gx
 
 from expectations.suites import SuiteSpec
+from orchestration.lib import encryption
 
 
 @dataclass
@@ -94,7 +95,7 @@ def run_suites(specs: list[SuiteSpec], database: Path, as_of: date,
     results = []
     with duckdb.connect() as con:
         # attached under a fixed name: a file called consent.duckdb would shadow schema consent
-        con.execute("attach ? as db (read_only)", [str(database)])
+        encryption.attach(con, database, "db", read_only=True)
         con.execute("use db")
         for spec in specs:
             results.append(_run_suite(context, source, con, spec, as_of, size))

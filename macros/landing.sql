@@ -64,7 +64,11 @@
 {% macro attach_published() -%}
     {%- set path = var('published_db', none) -%}
     {%- if path -%}
-    attach if not exists '{{ path | replace("'", "''") }}' as published_warehouse (read_only)
+    {#- with a key (orchestration/lib/encryption.py, target `encrypted`) the file is encrypted; the key
+        is a DuckDB variable the dbt plugin sets, never SQL text nor read here (dbt would keep it
+        in its saved parse) -#}
+    attach if not exists '{{ path | replace("'", "''") }}' as published_warehouse (read_only
+    {%- if target.name == 'encrypted' %}, encryption_key getvariable('consent_ledger_encryption_key'){% endif %})
     {%- else -%}
     select 1
     {%- endif -%}

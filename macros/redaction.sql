@@ -8,6 +8,7 @@
       dots), becomes `[email redacted]`;
     - redact_free_text(expr): mask_emails, and a URL query string (`?email=...&name=...`), where
       tools put who submitted, becomes `?[query redacted]`;
+    - mask_personal_data(expr): mask_emails, and every IP address becomes `[ip redacted]`;
     - first_email_key(expr): the contact_key (SHA-256 of the trimmed, lowercased address) of the
       first address the text names, whatever its spelling; null when it names none. -#}
 
@@ -21,6 +22,17 @@
 
 {% macro mask_emails(expr) -%}
     {{ regexp_replace_all(expr, email_spelling_pattern(), '[email redacted]') }}
+{%- endmacro %}
+
+{#- IP addresses (v4 dotted quads; v6 with at least three colons, so clock times never match)
+    are personal data too: `[ip redacted]`. -#}
+{% macro mask_ip_addresses(expr) -%}
+    {{ regexp_replace_all(regexp_replace_all(expr, '\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b', '[ip redacted]'), '(?i)(?:\\b[0-9a-f]{1,4}|):(?:[0-9a-f]{0,4}:){2,6}[0-9a-f]{0,4}\\b', '[ip redacted]') }}
+{%- endmacro %}
+
+{#- Raw text shown to people (audit.rejected_records): every address and IP address masked. -#}
+{% macro mask_personal_data(expr) -%}
+    {{ mask_ip_addresses(mask_emails(expr)) }}
 {%- endmacro %}
 
 {% macro redact_free_text(expr) -%}
@@ -43,4 +55,24 @@
 
 {% macro default__regexp_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{#- True when the text names an erased contact: any address in it, in any spelling, whose
+    contact_key is in `erased_relation` (a relation with a contact_key column). Used by the purge
+    of the working store (macros/purge.sql), so a line that names the person only in a URL or as
+    a second address counts too. The default checks the first address only. -#}
+{% macro names_erased_contact(expr, erased_relation) -%}
+    {{ return(adapter.dispatch('names_erased_contact', 'consent_ledger')(expr, erased_relation)) }}
+{%- endmacro %}
+
+{% macro default__names_erased_contact(expr, erased_relation) -%}
+    {{ first_email_key(expr) }} in (select contact_key from {{ erased_relation }})
+{%- endmacro %}
+
+{% macro duckdb__names_erased_contact(expr, erased_relation) -%}
+    exists (
+        select 1
+        from (select unnest(regexp_extract_all({{ expr }}, '{{ email_spelling_pattern() }}')) as spelling) as found
+        where {{ contact_key(unescape_email_spelling('found.spelling')) }} in (select contact_key from {{ erased_relation }})
+    )
 {%- endmacro %}

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from orchestration.lib import paths
+from orchestration.lib import encryption, paths
 from orchestration.lib.landing import landing_notes, quarantine_list, unblock_instructions
 from orchestration.lib.lock import remove_leftovers, warehouse_lock
 from orchestration.lib.permissions import RUN_UMASK, dir_mode, file_mode, make_private, share_tree
@@ -88,6 +88,8 @@ def _parse_state() -> dict[str, Any]:
 
     env = {k: v for k, v in sorted(os.environ.items())
            if (k.startswith(("CONSENT_LEDGER_", "DBT_")) and k != AS_OF_ENV)}
+    if encryption.KEY_ENV in env:  # whether a key is set changes the target; the key is never written
+        env[encryption.KEY_ENV] = "set"
     return {"vars": dbt_vars(), "env": env, "dbt": version("dbt-core")}
 
 
@@ -273,7 +275,7 @@ def _dbt_failures(working: Path) -> list[str]:
     if not working.exists():
         return lines
     try:
-        with duckdb.connect(str(working), read_only=True) as con:
+        with encryption.connect(working) as con:
             tables = con.execute(
                 "select table_name from information_schema.tables where table_schema = 'test_failures'"
             ).fetchall()
@@ -301,6 +303,11 @@ def run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool 
 def _run_nightly(landing: Path, warehouse: Path, as_of: date, full_refresh: bool) -> RunOutcome:
     landing, warehouse = landing.resolve(), warehouse.resolve()
     file_mode()  # a bad CONSENT_LEDGER_FILE_MODE is a user error before anything runs, not a failed publish
+    if encryption.encryption_key() is not None:
+        try:
+            encryption.crypto_extension()  # a key without DuckDB's crypto module: say so before building
+        except encryption.EncryptionSetupError as error:
+            raise RunError(str(error)) from None
     today = datetime.now(UTC).date()
     if as_of > today:
         raise RunError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}, UTC): "
@@ -443,7 +450,7 @@ def tonight_counts(database: Path, as_of: str) -> dict[str, Any]:
         return {}
     tonight: dict[str, Any] = {}
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with encryption.connect(database) as con:
             for name, sql in TONIGHT_SQL.items():
                 try:
                     tonight[name] = int(con.execute(sql, {"as_of": as_of}).fetchone()[0])

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import encryption
 from orchestration.lib.permissions import share
 
 PUBLISHED_SCHEMAS = ("consent", "audit")
@@ -104,7 +105,7 @@ def latest_as_of(published: Path) -> str | None:
     if not published.exists():
         return None
     with duckdb.connect() as con:
-        con.execute("attach ? as latest (read_only)", [str(published)])
+        encryption.attach(con, published, "latest", read_only=True)
         tables = _tables(con, "latest")
         if "audit.publications" in tables:
             sql = "select max(as_of) from latest.audit.publications where kind <> 'backfill'"
@@ -125,7 +126,7 @@ def publish(working: Path, published: Path, as_of: str | None = None) -> Publica
     """
     published.parent.mkdir(parents=True, exist_ok=True)
     if as_of is None:
-        with duckdb.connect(str(working), read_only=True) as con:
+        with encryption.connect(working) as con:
             as_of = str(con.execute("select max(as_of) from consent.consent_status").fetchone()[0])
     latest = latest_as_of(published)
     kind = "nightly" if latest is None or as_of > latest else "rerun" if as_of == latest else "backfill"
@@ -137,8 +138,8 @@ def publish(working: Path, published: Path, as_of: str | None = None) -> Publica
     try:
         with duckdb.connect() as con:
             # attached under fixed names, whatever the files are called
-            con.execute("attach ? as pub", [str(tmp)])
-            con.execute("attach ? as work (read_only)", [str(working)])
+            encryption.attach(con, tmp, "pub")  # encrypted with CONSENT_LEDGER_ENCRYPTION_KEY
+            encryption.attach(con, working, "work", read_only=True)
             for schema in PUBLISHED_SCHEMAS:
                 con.execute(f"create schema pub.{_quote(schema)}")
                 names = [r[0] for r in con.execute(
@@ -192,7 +193,7 @@ def _carry_history(con: duckdb.DuckDBPyConnection, published: Path, as_of: str, 
     for name, columns in HISTORY.items():
         con.execute(f"create table pub.audit.{name} ({columns})")
     if published.exists():
-        con.execute("attach ? as prev (read_only)", [str(published)])
+        encryption.attach(con, published, "prev", read_only=True)
         if "audit.publication_ledger" in _tables(con, "prev"):
             con.execute("insert into pub.audit.publications select * from prev.audit.publications")
             con.execute(f"insert into pub.audit.publication_ledger select {LEDGER_COLUMNS} "

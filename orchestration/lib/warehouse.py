@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import encryption
+
 CATALOG = "ledger"
 
 
@@ -21,6 +23,6 @@ def connect_published(path: Path) -> duckdb.DuckDBPyConnection:
     if not Path(path).exists():
         raise FileNotFoundError(f"no published warehouse at {path}: run `consent-ledger run` first")
     con = duckdb.connect()
-    con.execute(f"attach ? as {CATALOG} (read_only)", [str(path)])
+    encryption.attach(con, path, CATALOG, read_only=True)  # with CONSENT_LEDGER_ENCRYPTION_KEY: decrypted
     con.execute(f"use {CATALOG}")
     return con

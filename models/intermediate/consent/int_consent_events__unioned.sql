@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('base_landing__lines') }}
 {{
     config(
         materialized='incremental',
@@ -16,7 +17,7 @@
     line's outcome with the stored one, and overwrites those files whole (delete+insert by
     file_name: overwrite by partition, which Spark has too). The result is the table a full
     refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
-    orchestrator. -#}
+    orchestrator. A line the erasure purge emptied (macros/purge.sql) keeps its stored outcome. -#}
 {%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
 {%- set columns = event_outcome_columns() -%}
 
@@ -72,10 +73,54 @@ identified as (
 ),
 
 {% if is_incremental() %}
+erased_lines as (
+
+    -- lines whose raw text the erasure purge replaced (macros/purge.sql): their text is gone, so
+    -- they are never judged again and their stored outcomes stay (a file read again brings its
+    -- text back and is judged as usual)
+    select file_name, line_number
+    from {{ ref('base_landing__lines') }}
+    where line_number > 0 and raw_text like '{{ erased_line_marker() }}%'
+
+),
+
+judged as (
+
+    select identified.*
+    from identified
+    left join erased_lines
+        on erased_lines.file_name = identified.file_name
+        and erased_lines.line_number = identified.line_number
+    where erased_lines.file_name is null
+
+),
+
+previous as (
+
+    select {{ columns | join(', ') }}, event_id
+    from {{ this }}
+
+),
+
 stored as (
 
-    select file_name, line_number, element_index, outcome, reason, event_id
-    from {{ this }}
+    select previous.file_name, previous.line_number, previous.element_index, previous.outcome,
+        previous.reason, previous.event_id
+    from previous
+    left join erased_lines
+        on erased_lines.file_name = previous.file_name
+        and erased_lines.line_number = previous.line_number
+    where erased_lines.file_name is null
+
+),
+
+kept as (
+
+    select previous.*
+    from previous
+    inner join erased_lines
+        on erased_lines.file_name = previous.file_name
+        and erased_lines.line_number = previous.line_number
 
 ),
 
@@ -83,25 +128,29 @@ changed_files as (
 
     -- files with an outcome not stored yet, stored with another outcome, reason or event, or
     -- stored but no longer produced (a late snapshot can turn a later observation into no change)
-    select distinct coalesce(identified.file_name, stored.file_name) as file_name
-    from identified
+    select distinct coalesce(judged.file_name, stored.file_name) as file_name
+    from judged
     full outer join stored
-        on stored.file_name = identified.file_name
-        and stored.line_number = identified.line_number
-        and stored.element_index = identified.element_index
+        on stored.file_name = judged.file_name
+        and stored.line_number = judged.line_number
+        and stored.element_index = judged.element_index
     where stored.file_name is null
-        or identified.file_name is null
-        or stored.outcome <> identified.outcome
-        or coalesce(stored.reason, '') <> coalesce(identified.reason, '')
-        or coalesce(stored.event_id, '') <> coalesce(identified.event_id, '')
+        or judged.file_name is null
+        or stored.outcome <> judged.outcome
+        or coalesce(stored.reason, '') <> coalesce(judged.reason, '')
+        or coalesce(stored.event_id, '') <> coalesce(judged.event_id, '')
 
 ),
 
 final as (
 
-    select identified.*
-    from identified
-    inner join changed_files on changed_files.file_name = identified.file_name
+    select judged.*
+    from judged
+    inner join changed_files on changed_files.file_name = judged.file_name
+    union all
+    select kept.*
+    from kept
+    inner join changed_files on changed_files.file_name = kept.file_name
 
 )
 {% else %}

@@ -2,8 +2,8 @@
 
 {#- Every rejected line (or element of a line) and every quarantined file, with its raw text.
     A rejected line never publishes an address: every address in it, in any spelling (case, JSON
-    or URL escaped), is masked, and contact_key says whose it was (the first address the line
-    names), so a person's rejected records can still be found by key. The raw text of a record
+    or URL escaped), and every IP address is masked, and contact_key says whose it was (the first
+    address the line names), so a person's rejected records can still be found by key. The raw text of a record
     that names an erased address is withheld whole (macros/redaction.sql). -#}
 with
 
@@ -83,7 +83,7 @@ final as (
                 or keyed.contact_key in (select contact_key from erased)
                 or keyed.contact_key in (select contact_key from known_erasures)
                 then '[redacted: names an erased contact]'
-            else {{ mask_emails('keyed.raw_text') }}
+            else {{ mask_personal_data('keyed.raw_text') }}
         end as raw_text,
         keyed.contact_key,
         keyed.reason,

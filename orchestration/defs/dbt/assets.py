@@ -159,7 +159,9 @@ def _is_backfill(working: Path, as_of: str) -> bool:
     if not working.exists():
         return False
     try:
-        with duckdb.connect(str(working), read_only=True) as con:
+        from orchestration.lib.encryption import connect
+
+        with connect(working) as con:
             row = con.execute("select max(as_of) from consent.consent_status").fetchone()
     except duckdb.Error:
         return False

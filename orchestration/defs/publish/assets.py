@@ -7,6 +7,7 @@ from orchestration.defs.dbt.assets import consent_ledger_dbt
 from orchestration.defs.dbt.resources import export_environment
 from orchestration.defs.partitions import DAILY
 from orchestration.lib import paths
+from orchestration.lib.erasure import purge_working_store
 from orchestration.lib.lock import warehouse_lock
 from orchestration.lib.publish import publish
 from orchestration.lib.report import RunReport, load_charts, load_counts, load_validations
@@ -33,6 +34,8 @@ def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     published, working = paths.published_db(), paths.working_db()
     with warehouse_lock(published):
         publication = publish(working, published, context.partition_key)
+        # the ledger now holds every erasure by key: the working store may forget their lines
+        purged = 0 if publication.is_snapshot else purge_working_store(working)
     counts = load_counts(publication.path)
     report = RunReport(as_of=context.partition_key, published=True, warehouse=str(publication.path),
                        counts=counts, publication_kind=publication.kind,
@@ -41,11 +44,13 @@ def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
                        validations=load_validations(paths.reports_dir() / context.partition_key,
                                                     context.partition_key))
     report_path = report.write(paths.reports_dir())
-    context.log.info(f"published {publication.path} ({publication.kind}, {len(publication.tables)} tables)")
+    context.log.info(f"published {publication.path} ({publication.kind}, {len(publication.tables)} tables); "
+                     f"purged {purged} rows of erased contacts from the working store")
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(publication.path)),
         "kind": publication.kind,
         "publication_number": publication.number,
+        "erased_rows_purged": purged,
         "tables": MetadataValue.json(publication.tables),
         "run_report": MetadataValue.path(str(report_path)),
     })

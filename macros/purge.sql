@@ -1,0 +1,102 @@
+{#- Erasure reaches the working store (issue 11). The published file never holds an erased
+    person's address (macros/redaction.sql, publish); the working database keeps raw lines and
+    plain addresses, because tomorrow's incremental run needs them. After a publish has recorded
+    every known erasure by contact_key in audit.publication_ledger (so the working store may
+    forget the lines that carried them), this purges, from every table seeds/personal_data_columns
+    declares, every row of an erased contact:
+
+    - a row whose contact_key is erased, or whose declared column names an erased address in any
+      spelling (case, spaces, JSON \u0040, URL %40, HTML &#64;; redaction.sql knows them, so a
+      line that names the person only in a page URL or a second address counts too);
+    - `purge_as = line`: the raw line becomes `[erased line <sha256 of the line>]`: file, line
+      number, loaded_at, line_error and the line's hash stay, so reconciliation still balances and
+      the file is not "changed" (its content hash is on line 0, which holds no text);
+    - `purge_as = null`: the value becomes null.
+
+    Which table holds personal data is declared once, in the seed; a declared model or column that
+    is not in the working store stops the purge (the declaration is stale) instead of skipping
+    it. The purge is idempotent (a purged value no longer names anyone) and a later re-delivery of
+    the address is purged again after the run that read it. Every update is counted in
+    erasure_purges (run_id, relation, rows): the caller compacts the file when rows were purged,
+    since DuckDB does not zero freed blocks. Run by orchestration/lib/erasure.py:
+    `dbt run-operation purge_erased_personal_data --args '{run_id: ...}'`. -#}
+
+{% macro erased_line_marker() -%}
+[erased line
+{%- endmacro %}
+
+{% macro purge_erased_personal_data(run_id) %}
+    {%- set declared = run_query(
+        "select model_name, column_name, purge_as from " ~ ref('personal_data_columns')
+        ~ " order by model_name, column_name") -%}
+    {%- set erased = api.Relation.create(identifier='erasure_purge_contacts') -%}
+    {%- set log_table = api.Relation.create(database=target.database, schema=target.schema,
+                                            identifier='erasure_purges') -%}
+    {%- do run_query("create or replace temporary table " ~ erased ~ " as select distinct contact_key from "
+                     ~ ref('int_erasures__known') ~ " where contact_key is not null") -%}
+    {%- do run_query("create table if not exists " ~ log_table ~ " (run_id " ~ dbt.type_string()
+                     ~ ", relation_name " ~ dbt.type_string() ~ ", rows_purged " ~ dbt.type_bigint()
+                     ~ ", purged_at " ~ dbt.type_timestamp() ~ ")") -%}
+    {%- set models = declared.columns[0].values() | unique | list -%}
+    {%- for model_name in models -%}
+        {%- set relation = ref(model_name) -%}
+        {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+        {%- if existing is none -%}
+            {{ exceptions.raise_compiler_error("seeds/personal_data_columns.csv declares " ~ model_name
+                ~ ", which is not in the working store: update the declaration") }}
+        {%- endif -%}
+        {%- if existing.is_table -%}
+            {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name')
+                              | map('lower') | list -%}
+            {%- set columns = [] -%}
+            {%- for row in declared.rows if row[0] == model_name -%}
+                {%- if row[1] | lower not in present -%}
+                    {{ exceptions.raise_compiler_error("seeds/personal_data_columns.csv declares " ~ model_name
+                        ~ "." ~ row[1] ~ ", which that table does not have: update the declaration") }}
+                {%- endif -%}
+                {%- do columns.append({'name': adapter.quote(row[1] | lower), 'purge_as': row[2]}) -%}
+            {%- endfor -%}
+            {%- set purged = run_query(purge_statement(existing, columns, 'contact_key' in present, erased)) -%}
+            {%- set rows = purged.columns[0].values()[0] if purged.rows | length > 0 else 0 -%}
+            {%- do run_query("insert into " ~ log_table ~ " values ('" ~ run_id ~ "', '" ~ existing
+                             ~ "', " ~ rows ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
+            {{ log("purged " ~ rows ~ " rows of erased contacts from " ~ existing, info=true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do run_query("drop table " ~ erased) -%}
+    {%- do adapter.commit() -%}
+{% endmacro %}
+
+{#- One update per table: the rows that belong to or name an erased contact and still hold a
+    value to purge. -#}
+{% macro purge_statement(relation, columns, has_contact_key, erased) -%}
+    update {{ relation }}
+    set
+        {%- for column in columns %}
+        {{ column.name }} = {{ purged_value(column.name, column.purge_as) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    where (
+        {%- if has_contact_key %}
+        contact_key in (select contact_key from {{ erased }}) or
+        {%- endif %}
+        {%- for column in columns %}
+        {{ names_erased_contact(column.name, erased) }}{{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+    and (
+        {%- for column in columns %}
+        ({{ column.name }} is not null and {{ column.name }} not like '{{ erased_line_marker() }}%'){{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro purged_value(column, purge_as) -%}
+    {%- if purge_as == 'line' -%}
+        case when {{ column }} is null or {{ column }} like '{{ erased_line_marker() }}%' then {{ column }}
+            else concat('{{ erased_line_marker() }} ', {{ sha256_hex(column) }}, ']') end
+    {%- elif purge_as == 'null' -%}
+        null
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("seeds/personal_data_columns.csv: purge_as must be line or null, not " ~ purge_as) }}
+    {%- endif -%}
+{%- endmacro %}
