@@ -15,76 +15,20 @@
       date) falls before the end of the new run date;
     - everyone: the seeds the resolver reads (jurisdictions, purposes, policy versions) changed,
       the run date went back (backfill), or there is no stored state (full refresh).
-    Fingerprints instead of a loaded_at watermark: a fingerprint also sees rows that were
+    The fingerprints are int_contacts__fingerprinted's. Fingerprints instead of a loaded_at watermark: a fingerprint also sees rows that were
     rewritten or removed without a new load time, and it never moves on its own, so a failed run
     loses nothing (the state is written only after the resolver succeeded). -#}
 with
 
-events as (
+tonight as (
 
-    select * from {{ ref('int_consent_events__deduplicated') }}
-    where outcome = 'event'
-
-),
-
-countries as (
-
-    select * from {{ ref('int_contact_countries__unioned') }}
-
-),
-
-event_fingerprints as (
-
-    select
-        contact_key,
-        count(*) as event_count,
-        {{ row_fingerprint([
-            'event_id', 'email', 'source_system', 'scope', 'channel', 'purpose', 'action', 'lawful_basis',
-            'occurred_at', 'capture_method', 'capture_point', 'policy_version', 'was_prechecked',
-            'double_opt_in_at', 'country_code', 'expires_at',
-        ]) }} as event_fingerprint
-    from events
-    group by contact_key
-
-),
-
-country_fingerprints as (
-
-    select
-        contact_key,
-        {{ row_fingerprint(['country_code', 'subdivision_code', 'source_system', 'observed_at']) }}
-            as country_fingerprint
-    from countries
-    group by contact_key
+    select * from {{ ref('int_contacts__fingerprinted') }}
 
 ),
 
 seed_fingerprint as (
 
-    -- the seeds the resolved models read: any change re-resolves everyone
-    select {{ row_fingerprint(['seed_name', 'seed_row']) }} as seeds_fingerprint
-    from (
-        select 'jurisdictions' as seed_name, {{ row_as_text('jurisdictions') }} as seed_row
-        from {{ ref('jurisdictions') }} as jurisdictions
-        union all
-        select 'consent_purposes', {{ row_as_text('consent_purposes') }}
-        from {{ ref('consent_purposes') }} as consent_purposes
-        union all
-        select 'policy_versions', {{ row_as_text('policy_versions') }}
-        from {{ ref('policy_versions') }} as policy_versions
-    ) as seed_rows
-
-),
-
-tonight as (
-
-    select
-        coalesce(event_fingerprints.contact_key, country_fingerprints.contact_key) as contact_key,
-        coalesce(event_fingerprints.event_count, 0) as event_count,
-        event_fingerprints.event_fingerprint,
-        country_fingerprints.country_fingerprint
-    from event_fingerprints
-    full outer join country_fingerprints on country_fingerprints.contact_key = event_fingerprints.contact_key
+    select distinct seeds_fingerprint from tonight
 
 ),
 
@@ -111,10 +55,10 @@ everyone as (
     select case
         when run_state.previous_as_of > {{ as_of_date() }} then 'backfill'
         when run_state.seed_versions <> 1
-            or run_state.previous_seeds_fingerprint <> seed_fingerprint.seeds_fingerprint then 'seeds'
+            or run_state.previous_seeds_fingerprint is distinct from seed_fingerprint.seeds_fingerprint then 'seeds'
     end as reason
     from run_state
-    cross join seed_fingerprint
+    left join seed_fingerprint on true
 
 ),
 
@@ -162,7 +106,7 @@ final as (
         judged.country_fingerprint,
         seed_fingerprint.seeds_fingerprint
     from judged
-    cross join seed_fingerprint
+    left join seed_fingerprint on true
     where judged.affected_because is not null
 
 )
