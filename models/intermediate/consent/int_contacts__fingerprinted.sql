@@ -36,11 +36,12 @@ event_fingerprints as (
 
 country_fingerprints as (
 
+    -- the jurisdiction reads only which countries (and states) a contact has, not who gave them
+    -- or when they were last seen
     select
         contact_key,
-        {{ row_fingerprint(['country_code', 'subdivision_code', 'source_system', 'observed_at']) }}
-            as country_fingerprint
-    from countries
+        {{ row_fingerprint(['country_code', 'subdivision_code']) }} as country_fingerprint
+    from (select distinct contact_key, country_code, subdivision_code from countries) as distinct_countries
     group by contact_key
 
 ),
