@@ -2,7 +2,7 @@
 
 {#- Tonight's inputs of the resolver per contact, as fingerprints (issue 9): the count and an
     order-free fingerprint of its accepted events, a fingerprint of its country rows, and one of
-    the seeds the resolved models read (the same on every row). int_contacts__affected compares
+    the seeds the resolved models read and of the resolver's own SQL (the same on every row). int_contacts__affected compares
     them with the ones stored after the last successful run. A view: it is read once a night. -#}
 with
 
@@ -48,7 +48,7 @@ country_fingerprints as (
 
 seed_fingerprint as (
 
-    -- the seeds the resolved models read: any change re-resolves everyone
+    -- the seeds the resolved models read, and their SQL: any change re-resolves everyone
     select {{ row_fingerprint(['seed_name', 'seed_row']) }} as seeds_fingerprint
     from (
         select 'jurisdictions' as seed_name, {{ row_as_text('jurisdictions') }} as seed_row
@@ -59,6 +59,9 @@ seed_fingerprint as (
         union all
         select 'policy_versions', {{ row_as_text('policy_versions') }}
         from {{ ref('policy_versions') }} as policy_versions
+        union all
+        -- and the resolver's own rules: a deploy that changes them re-resolves everyone
+        select 'rules', '{{ resolver_rules_fingerprint() }}'
     ) as seed_rows
 
 ),
