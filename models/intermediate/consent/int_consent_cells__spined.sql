@@ -1,10 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+    )
+}}
+
 {#- Every known contact × every active purpose × each of its channels: the grain of
     consent_status, so "never asked" is an explicit row. -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 contacts as (
 
     select * from {{ ref('int_contacts__resolved') }}
+    where {{ is_affected_contact() }}
 
 ),
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+    )
+}}
+
 {#- The one place consent is resolved. For each contact × purpose × channel, every event that
     touches the cell and every instant a grant can lapse (expiry, re-consent policy) is a change
     point; the state carried to that point decides the status there. consent_status is the row in
@@ -25,12 +35,22 @@
     - decision_valid_until: on the interval in force at the end of the run, the next instant
       its decision changes (or may change) without a new event: the grant's expiry (source
       expiry, refresh age, CASL window), its double opt-in confirmation, a re-consent policy
-      taking effect. Null when nothing is scheduled, and on closed intervals. -#}
+      taking effect. Null when nothing is scheduled, and on closed intervals.
+
+    Incremental (issue 9): a night resolves only int_contacts__affected (every import CTE is
+    filtered to them, so the windows run on the slice) and rewrites their rows (delete+insert by
+    contact_key); the rules are the same for a slice as for everyone, because a contact's cells
+    depend only on that contact's events and jurisdiction. next_point_at, per cell, is the first
+    point of its timeline left out because it is at or after the end of the run date (a clock
+    point or an event dated later): when a later run date passes it, the cell must be resolved
+    again (int_contacts__resolution_state keeps the earliest per contact). -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 cells as (
 
     select * from {{ ref('int_consent_cells__spined') }}
+    where {{ is_affected_contact() }}
 
 ),
 
@@ -43,7 +63,14 @@ jurisdictions as (
 events as (
 
     select * from {{ ref('int_consent_events__deduplicated') }}
-    where outcome = 'event'
+    where outcome = 'event' and {{ is_affected_contact() }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('int_contacts__resolved') }}
+    where {{ is_affected_contact() }}
 
 ),
 
@@ -58,13 +85,18 @@ notice_versions as (
 
 reconsent_policies as (
 
+    -- each policy that requires re-consent × each purpose it applies to: the one place that
+    -- says which purposes a policy reaches (clock points, needs_reconsent, next_reconsent_at)
     select
-        version,
-        version_order,
-        cast(effective_from as timestamp) as effective_at,
-        purposes_affected
-    from {{ ref('policy_versions') }}
-    where requires_reconsent
+        policy_versions.version,
+        policy_versions.version_order,
+        cast(policy_versions.effective_from as timestamp) as effective_at,
+        purposes.purpose
+    from {{ ref('policy_versions') }} as policy_versions
+    inner join (select distinct purpose from cells) as purposes
+        on policy_versions.purposes_affected = 'all'
+        or list_contains(string_split(policy_versions.purposes_affected, '|'), purposes.purpose)
+    where policy_versions.requires_reconsent
 
 ),
 
@@ -94,46 +126,30 @@ cell_rules as (
 
 ),
 
+event_cells as (
+
+    -- the cells each event reaches (the rule of int_consent_events__cells, on this slice)
+    {{ consent_event_cells('cells', 'events') }}
+
+),
+
 cell_events as (
 
-    -- events that touch a cell: global ones, the cell's channel, the cell's purpose
     select
-        cell_rules.contact_key,
-        cell_rules.purpose,
-        cell_rules.channel,
-        events.event_id,
-        events.source_system,
-        events.occurred_at as changed_at,
-        {{ action_priority('events.action') }} as priority,
-        case
-            when events.action = 'erasure' then 'erasure'
-            when events.action in ('undeliverable', 'complaint') then 'delivery'
-            when events.action = 'sale_opt_out' then 'sale'
-            when events.scope = 'purpose' then 'purpose'
-            when events.scope = 'global' then 'global'
-            when events.scope = 'channel' then 'channel'
-        end as kind,
+        event_cells.contact_key,
+        event_cells.purpose,
+        event_cells.channel,
+        event_cells.event_id,
+        event_cells.source_system,
+        event_cells.occurred_at as changed_at,
+        event_cells.priority,
+        event_cells.kind,
         {
-            'event_id': events.event_id,
-            'action': events.action,
-            'at': events.occurred_at
+            'event_id': event_cells.event_id,
+            'action': event_cells.action,
+            'at': event_cells.occurred_at
         } as ref
-    from cell_rules
-    inner join events
-        on events.contact_key = cell_rules.contact_key
-        and (
-            events.scope = 'global'
-            or (events.scope = 'channel' and events.channel = cell_rules.channel)
-            or (
-                events.scope = 'purpose' and events.purpose = cell_rules.purpose
-                and (events.channel is null or events.channel = cell_rules.channel)
-            )
-        )
-    where (events.action <> 'sale_opt_out' or cell_rules.is_sale_or_sharing)
-        and events.action in (
-            'opt_in', 'opt_out', 'pending', 'not_given',
-            'undeliverable', 'complaint', 'erasure', 'sale_opt_out'
-        )
+    from event_cells
 
 ),
 
@@ -188,11 +204,8 @@ clock_points as (
     select grant_events.contact_key, grant_events.purpose, grant_events.channel, reconsent_policies.effective_at
     from grant_events
     inner join reconsent_policies
-        on reconsent_policies.effective_at > grant_events.occurred_at
-        and (
-            reconsent_policies.purposes_affected = 'all'
-            or list_contains(string_split(reconsent_policies.purposes_affected, '|'), grant_events.purpose)
-        )
+        on reconsent_policies.purpose = grant_events.purpose
+        and reconsent_policies.effective_at > grant_events.occurred_at
 
 ),
 
@@ -201,7 +214,7 @@ origin_points as (
     -- every cell's history starts when the contact became known, so "never asked" is a row
     select cells.contact_key, cells.purpose, cells.channel, contacts.first_event_at as changed_at
     from cells
-    inner join {{ ref('int_contacts__resolved') }} as contacts on contacts.contact_key = cells.contact_key
+    inner join contacts on contacts.contact_key = cells.contact_key
 
 ),
 
@@ -214,6 +227,16 @@ timeline as (
         contact_key, purpose, channel, changed_at, 0 as priority, 'clock' as kind,
         cast(null as varchar) as event_id, null as ref
     from (select * from clock_points union select * from origin_points)
+
+),
+
+next_points as (
+
+    -- the first point of each cell's timeline this run date leaves out
+    select contact_key, purpose, channel, min(changed_at) as next_point_at
+    from timeline
+    where changed_at >= {{ as_of_instant() }}
+    group by contact_key, purpose, channel
 
 ),
 
@@ -303,11 +326,8 @@ with_reconsent as (
         exists (
             select 1
             from reconsent_policies
-            where reconsent_policies.effective_at <= with_grant.changed_at
-                and (
-                    reconsent_policies.purposes_affected = 'all'
-                    or list_contains(string_split(reconsent_policies.purposes_affected, '|'), with_grant.purpose)
-                )
+            where reconsent_policies.purpose = with_grant.purpose
+                and reconsent_policies.effective_at <= with_grant.changed_at
                 and (
                     with_grant.grant_policy_version_order is null
                     or with_grant.grant_policy_version_order < reconsent_policies.version_order
@@ -316,11 +336,8 @@ with_reconsent as (
         (
             select min(reconsent_policies.effective_at)
             from reconsent_policies
-            where reconsent_policies.effective_at > with_grant.changed_at
-                and (
-                    reconsent_policies.purposes_affected = 'all'
-                    or list_contains(string_split(reconsent_policies.purposes_affected, '|'), with_grant.purpose)
-                )
+            where reconsent_policies.purpose = with_grant.purpose
+                and reconsent_policies.effective_at > with_grant.changed_at
                 and (
                     with_grant.grant_policy_version_order is null
                     or with_grant.grant_policy_version_order < reconsent_policies.version_order
@@ -533,9 +550,9 @@ intervals as (
 final as (
 
     select
-        contact_key,
-        purpose,
-        channel,
+        intervals.contact_key,
+        intervals.purpose,
+        intervals.channel,
         changed_at as valid_from,
         valid_to,
         decision.status as status,
@@ -554,8 +571,13 @@ final as (
         case when valid_to is null then current_next_scheduled_at end as decision_valid_until,
         -- broader opt-outs given before this purpose grant, while it stands, are lifted for the cell (read by
         -- suppression_list to list only the opt-outs that still block it)
-        case when valid_to is null then current_grant_at end as lifts_opt_outs_before
+        case when valid_to is null then current_grant_at end as lifts_opt_outs_before,
+        next_points.next_point_at
     from intervals
+    left join next_points
+        on next_points.contact_key = intervals.contact_key
+        and next_points.purpose = intervals.purpose
+        and next_points.channel = intervals.channel
 
 )
 

@@ -1,17 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+    )
+}}
+
 {#- One row per contact: identity, erasure, and jurisdiction. Where sources disagree on the
     country the strictest regime wins; no known country means the strictest regime (fail closed). -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 events as (
 
     select * from {{ ref('int_consent_events__deduplicated') }}
-    where outcome = 'event'
+    where outcome = 'event' and {{ is_affected_contact() }}
 
 ),
 
 countries as (
 
     select * from {{ ref('int_contact_countries__unioned') }}
+    where {{ is_affected_contact() }}
 
 ),
 

@@ -51,9 +51,10 @@ calendar as (
 
 ),
 
-purposes as (
+event_cells as (
 
-    select * from {{ ref('consent_purposes') }}
+    -- the cells an event reaches (one rule: macro consent_event_cells)
+    select * from {{ ref('int_consent_events__cells') }}
 
 ),
 
@@ -95,13 +96,9 @@ covered_cells as (
     -- the cells each deciding event reaches, whether or not a later grant lifted it there
     select deciding.contact_key, deciding.evidence_event_id, count(*) as covered
     from (select distinct contact_key, evidence_event_id from blocked_cells) as deciding
-    inner join events on events.event_id = deciding.evidence_event_id
-    inner join status as cell on cell.contact_key = deciding.contact_key
-    inner join purposes on purposes.purpose = cell.purpose
-    where (events.scope = 'global' and (events.action <> 'sale_opt_out' or purposes.is_sale_or_sharing))
-        or (events.scope = 'channel' and cell.channel = events.channel)
-        or (events.scope = 'purpose' and cell.purpose = events.purpose
-            and (events.channel is null or cell.channel = events.channel))
+    inner join event_cells
+        on event_cells.contact_key = deciding.contact_key
+        and event_cells.event_id = deciding.evidence_event_id
     group by all
 
 ),
