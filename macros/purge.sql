@@ -18,7 +18,7 @@
     it. The purge is idempotent (a purged value no longer names anyone) and a later re-delivery of
     the address is purged again after the run that read it. Every update is counted in
     erasure_purges (run_id, relation, rows): the caller compacts the file when rows were purged,
-    since DuckDB does not zero freed blocks. Run by orchestration/lib/erasure.py:
+    since DuckDB does not zero freed blocks. Run by orchestration/defs/publish/erasure.py:
     `dbt run-operation purge_erased_personal_data --args '{run_id: ...}'`. -#}
 
 {% macro erased_line_marker() -%}

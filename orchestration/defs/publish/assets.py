@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from orchestration.defs.dbt.assets import consent_ledger_dbt
 from orchestration.defs.dbt.resources import export_environment
 from orchestration.defs.partitions import DAILY
+from orchestration.defs.publish.erasure import purge_working_store
 from orchestration.lib import paths
-from orchestration.lib.erasure import purge_working_store
 from orchestration.lib.lock import warehouse_lock
 from orchestration.lib.publish import publish
 from orchestration.lib.report import RunReport, load_charts, load_counts, load_validations

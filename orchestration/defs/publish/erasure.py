@@ -27,7 +27,7 @@ def purge_working_store(working: Path) -> int:
     """Purge erased contacts' personal data from the working database; compact it when anything
     was purged. Call only after a nightly or rerun publish (the ledger then holds every erasure by
     key) and while holding the warehouse lock. Returns the rows purged."""
-    from orchestration.resources import dbt_executable, dbt_vars
+    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
 
     run_id = uuid.uuid4().hex
     command = [dbt_executable(), "run-operation", "purge_erased_personal_data", "--args",
