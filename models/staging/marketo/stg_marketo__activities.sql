@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- Marketo bulk activity export lines: one row per landed line, typed, with the activity's
     attributes (a name/value array) pivoted to columns and the reason the line cannot be used
     (parse_error). The lead's email is resolved downstream through the leads extract. -#}
@@ -73,6 +75,7 @@ typed as (
         parsed.raw_text,
         parsed.extract_date,
         parsed.loaded_at,
+        parsed.content_sha256,
         parsed.doc is not null as is_json_object,
         {{ json_text('parsed.doc', '$.marketoGUID') }} as marketo_guid,
         {{ json_text('parsed.doc', '$.leadId') }} as lead_id_raw,

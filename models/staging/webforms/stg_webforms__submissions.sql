@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 with
 
 lines as (
@@ -24,6 +26,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ json_text('doc', '$.submission_id') }} as submission_id,
         {{ json_text('doc', '$.submitted_at') }} as submitted_at_raw,
