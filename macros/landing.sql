@@ -84,6 +84,24 @@
     {%- endraw -%}
 {%- endmacro %}
 
+{#- The lines of one JSON entity (landing_lines), each parsed once into `doc` for the staging model
+    to pick its fields from (macros/json.sql); a line that is not a JSON object has a null doc.
+    The JSON counterpart of landing_csv_records: a new JSON source's staging model starts here. -#}
+{% macro landing_json_records(source_system, entity) -%}
+    with
+
+    json_lines as (
+
+        {{ landing_lines(source_system, entity) }}
+
+    )
+
+    select
+        json_lines.*,
+        {{ json_parse('json_lines.raw_text') }} as doc
+    from json_lines
+{%- endmacro %}
+
 {#- The records of one CSV entity with their fields split and the file's header beside them, so a
     field is found by its header name (field order does not matter). Record 1 is the header; a
     record may span physical lines (RFC 4180 quoted line breaks), line_number is its ordinal. -#}

@@ -13,18 +13,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'contacts') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'contacts') }}
 
 ),
 

@@ -14,18 +14,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'email_events') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'email_events') }}
 
 ),
 

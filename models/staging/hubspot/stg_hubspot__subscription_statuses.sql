@@ -19,18 +19,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'subscription_statuses') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'subscription_statuses') }}
 
 ),
 

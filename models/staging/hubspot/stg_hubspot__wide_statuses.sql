@@ -14,18 +14,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'wide_statuses') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'wide_statuses') }}
 
 ),
 

@@ -25,18 +25,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('mailchimp', 'members') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('mailchimp', 'members') }}
 
 ),
 

@@ -7,18 +7,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('marketo', 'activities') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('marketo', 'activities') }}
 
 ),
 

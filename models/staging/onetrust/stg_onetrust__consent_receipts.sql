@@ -26,18 +26,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('onetrust', 'consent_receipts') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('onetrust', 'consent_receipts') }}
 
 ),
 
