@@ -29,7 +29,10 @@
     displaces becomes a duplicate, and the accepted reading's proof is recomputed over every
     stored reading. An event_id never seen before is decided without looking at history
     (anti-join); only the readings of the event_ids being judged are ranked. Judged files are
-    overwritten whole (delete+insert by file_name: overwrite by partition). -#}
+    overwritten whole (delete+insert by file_name: overwrite by partition).
+
+    written_at: when the run that (re)wrote the row started (macros/incremental.sql); the
+    resolver's watermark. loaded_at stays the run date the line was first read. -#}
 {%- set columns = event_outcome_columns() + ['event_id'] -%}
 {%- set agreed_fields = [
     'lawful_basis', 'was_prechecked', 'policy_version', 'capture_method', 'capture_point', 'country_code',
@@ -199,9 +202,10 @@ final as (
         {% elif column == 'double_opt_in_at' -%}
         case when outcome = 'event' and delivery_rank = 1 then latest_double_opt_in_at else double_opt_in_at end as double_opt_in_at,
         {% else -%}
-        {{ column }}{% if not loop.last %},{% endif %}
+        {{ column }},
         {% endif -%}
-        {% endfor %}
+        {% endfor -%}
+        {{ run_written_at() }} as written_at
     from ranked
 
 )

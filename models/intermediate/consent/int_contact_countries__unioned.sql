@@ -4,7 +4,9 @@
     from accepted events (occurred before the end of the run date); a HubSpot contact, Marketo
     lead or Salesforce contact record counts only when its own update time is before the end of
     the run date, so a record dated later (even one inside an earlier landing folder) never
-    changes a past jurisdiction, and a rerun for an earlier as_of gives the same answer. -#}
+    changes a past jurisdiction, and a rerun for an earlier as_of gives the same answer.
+    written_at: when the run that (re)wrote the row started (macros/incremental.sql); the
+    resolver's watermark. -#}
 with
 
 events as (
@@ -168,7 +170,13 @@ final as (
 
     -- a subdivision refines its country: a contact known to be in US-CA is not also a bare US
     -- row (both rank equal, so keeping both would make the jurisdiction a coin toss)
-    select *
+    select
+        contact_key,
+        country_code,
+        subdivision_code,
+        source_system,
+        observed_at,
+        {{ run_written_at() }} as written_at
     from unioned
     where subdivision_code is not null
         or not exists (

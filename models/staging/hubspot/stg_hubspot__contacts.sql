@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- HubSpot contact records: identity and country, no consent event. One row per landed line,
     typed, with the reason the line cannot be used (parse_error). -#}
 {#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
@@ -11,18 +13,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'contacts') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'contacts') }}
 
 ),
 
@@ -44,6 +37,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.id') }} as hubspot_contact_id,
         {{ normalize_email(json_text_at('doc_texts', text_paths, '$.properties.email')) }} as email,

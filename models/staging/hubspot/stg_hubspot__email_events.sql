@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- HubSpot email events (bounces, spam reports and the rest): one row per landed line, typed,
     with the reason the line cannot be used (parse_error). `created` is epoch milliseconds. -#}
 {#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
@@ -12,18 +14,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'email_events') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'email_events') }}
 
 ),
 
@@ -45,6 +38,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.id') }} as email_event_id,
         upper({{ json_text_at('doc_texts', text_paths, '$.type') }}) as event_type,

@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- HubSpot communication-preferences v4 PublicStatus changes: one row per landed line, typed,
     with the reason the line cannot be used (parse_error). Mapping happens downstream. -#}
 {#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
@@ -17,18 +19,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'subscription_statuses') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'subscription_statuses') }}
 
 ),
 
@@ -50,6 +43,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ normalize_email(json_text_at('doc_texts', text_paths, '$.subscriberIdString')) }} as email,
         lower({{ json_text_at('doc_texts', text_paths, '$.channel') }}) as channel,

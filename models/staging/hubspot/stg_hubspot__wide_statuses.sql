@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- HubSpot "opt out of all" changes (PublicWideStatus): one row per landed line, typed, with the
     reason the line cannot be used (parse_error). -#}
 {#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
@@ -12,18 +14,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('hubspot', 'wide_statuses') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('hubspot', 'wide_statuses') }}
 
 ),
 
@@ -45,6 +38,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ normalize_email(json_text_at('doc_texts', text_paths, '$.subscriberIdString')) }} as email,
         lower({{ json_text_at('doc_texts', text_paths, '$.channel') }}) as channel,

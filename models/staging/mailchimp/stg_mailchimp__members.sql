@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- Mailchimp list-member snapshots (API `members` shape, JSONL): one row per landed line, typed,
     with the reason the line cannot be used (parse_error). IP addresses are kept only hashed.
     marketing_permissions is typed here into a list, one struct per element with its own
@@ -23,18 +25,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('mailchimp', 'members') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('mailchimp', 'members') }}
 
 ),
 
@@ -57,6 +50,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.id') }} as member_id,
         {{ json_text_at('doc_texts', text_paths, '$.list_id') }} as list_id,

@@ -1,13 +1,28 @@
+{{ staging_config() }}
+
 {#- Marketo bulk activity export lines: one row per landed line, typed, with the activity's
     attributes (a name/value array) pivoted to columns and the reason the line cannot be used
     (parse_error). The lead's email is resolved downstream through the leads extract. -#}
 {%- set read_attributes = "('category', 'attribute name', 'old value', 'new value', 'reason', 'source', 'client ip address')" -%}
 
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.marketoGUID',
+    '$.leadId',
+    '$.activityTypeId',
+    '$.activityDate',
+    '$.campaignId',
+    '$.primaryAttributeValue',
+] -%}
+{%- set kind_paths = [
+    '$.attributes',
+] -%}
+
 with
 
-lines as (
+records as (
 
-    {{ landing_lines('marketo', 'activities') }}
+    {{ landing_json_records('marketo', 'activities') }}
 
 ),
 
@@ -15,8 +30,9 @@ parsed as (
 
     select
         *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+        {{ json_texts('doc', text_paths) }} as doc_texts,
+        {{ json_kinds('doc', kind_paths) }} as doc_kinds
+    from records
 
 ),
 
@@ -73,22 +89,23 @@ typed as (
         parsed.raw_text,
         parsed.extract_date,
         parsed.loaded_at,
+        parsed.content_sha256,
         parsed.doc is not null as is_json_object,
-        {{ json_text('parsed.doc', '$.marketoGUID') }} as marketo_guid,
-        {{ json_text('parsed.doc', '$.leadId') }} as lead_id_raw,
-        try_cast({{ json_text('parsed.doc', '$.leadId') }} as bigint) as lead_id,
-        {{ json_text('parsed.doc', '$.activityTypeId') }} as activity_type_id_raw,
-        try_cast({{ json_text('parsed.doc', '$.activityTypeId') }} as integer) as activity_type_id,
-        {{ json_text('parsed.doc', '$.activityDate') }} as occurred_at_raw,
-        {{ to_utc_timestamp(json_text('parsed.doc', '$.activityDate')) }} as occurred_at,
-        {{ json_text('parsed.doc', '$.campaignId') }} as campaign_id,
-        {{ json_text('parsed.doc', '$.primaryAttributeValue') }} as primary_attribute_value,
-        {{ json_kind('parsed.doc', '$.attributes') }} as attributes_kind,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.marketoGUID') }} as marketo_guid,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.leadId') }} as lead_id_raw,
+        try_cast({{ json_text_at('parsed.doc_texts', text_paths, '$.leadId') }} as bigint) as lead_id,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.activityTypeId') }} as activity_type_id_raw,
+        try_cast({{ json_text_at('parsed.doc_texts', text_paths, '$.activityTypeId') }} as integer) as activity_type_id,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.activityDate') }} as occurred_at_raw,
+        {{ to_utc_timestamp(json_text_at('parsed.doc_texts', text_paths, '$.activityDate')) }} as occurred_at,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.campaignId') }} as campaign_id,
+        {{ json_text_at('parsed.doc_texts', text_paths, '$.primaryAttributeValue') }} as primary_attribute_value,
+        {{ json_kind_at('parsed.doc_kinds', kind_paths, '$.attributes') }} as attributes_kind,
         attributes.bounce_category,
         coalesce(
             attributes.changed_attribute,
-            case when try_cast({{ json_text('parsed.doc', '$.activityTypeId') }} as integer) = 13
-                then {{ json_text('parsed.doc', '$.primaryAttributeValue') }} end
+            case when try_cast({{ json_text_at('parsed.doc_texts', text_paths, '$.activityTypeId') }} as integer) = 13
+                then {{ json_text_at('parsed.doc_texts', text_paths, '$.primaryAttributeValue') }} end
         ) as changed_attribute,
         attributes.old_value,
         attributes.new_value,

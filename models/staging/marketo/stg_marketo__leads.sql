@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- Marketo lead extract (CSV): lead id → email and country. One row per landed line (the header
     included, flagged is_header), typed, with the reason the line cannot be used (parse_error). -#}
 with
@@ -38,6 +40,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         is_header,
         is_well_formed,
         header_has_required_columns,

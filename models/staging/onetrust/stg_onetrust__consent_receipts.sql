@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- OneTrust consent receipts, one row per landed line: parsed and typed, nothing filtered. The
     purposes array stays JSON here; int_onetrust_events__mapped unnests it. Whether a line is
     test traffic, carries a supported identifier or a valid address is decided in the mapping,
@@ -24,18 +26,9 @@
 
 with
 
-lines as (
-
-    {{ landing_lines('onetrust', 'consent_receipts') }}
-
-),
-
 parsed as (
 
-    select
-        *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+    {{ landing_json_records('onetrust', 'consent_receipts') }}
 
 ),
 
@@ -58,6 +51,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.receiptId') }} as receipt_id,
         {{ json_text_at('doc_texts', text_paths, '$.identifier') }} as identifier,

@@ -1,17 +1,27 @@
+{{ staging_config() }}
+
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.request_id',
+    '$.received_at',
+    '$.email',
+    '$.type',
+] -%}
+
 with
-
-lines as (
-
-    {{ landing_lines('requests', 'privacy_requests') }}
-
-),
 
 parsed as (
 
+    {{ landing_json_records('requests', 'privacy_requests') }}
+
+),
+
+extracted as (
+
     select
         *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+        {{ json_texts('doc', text_paths) }} as doc_texts
+    from parsed
 
 ),
 
@@ -24,13 +34,14 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.request_id') }} as request_id,
-        {{ json_text('doc', '$.received_at') }} as received_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.received_at')) }} as received_at,
-        {{ normalize_email(json_text('doc', '$.email')) }} as email,
-        lower({{ json_text('doc', '$.type') }}) as request_type
-    from parsed
+        {{ json_text_at('doc_texts', text_paths, '$.request_id') }} as request_id,
+        {{ json_text_at('doc_texts', text_paths, '$.received_at') }} as received_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.received_at')) }} as received_at,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.email')) }} as email,
+        lower({{ json_text_at('doc_texts', text_paths, '$.type') }}) as request_type
+    from extracted
 
 ),
 

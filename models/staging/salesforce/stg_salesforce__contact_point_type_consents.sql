@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- Salesforce ContactPointTypeConsent extracts (CSV): consent of an Individual (PartyId) for a
     data-use purpose on a contact point type. One row per landed line, the header included
     (is_header), typed, with the reason the line cannot be used (parse_error). The channel is the
@@ -29,6 +31,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         is_header,
         is_well_formed,
         list_has_all(

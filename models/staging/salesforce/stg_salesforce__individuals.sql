@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- Salesforce Individual extracts (CSV): the person behind contacts, with the data-privacy flags.
     One row per landed line, the header included (is_header), typed, with the reason the line
     cannot be used (parse_error). The email comes downstream from the contacts that link here. -#}
@@ -26,6 +28,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         is_header,
         is_well_formed,
         list_has_all(

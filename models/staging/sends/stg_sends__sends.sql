@@ -1,3 +1,5 @@
+{{ staging_config() }}
+
 {#- What was actually sent (CSV), one row per landed line including the header: typed, nothing
     filtered. The CSV's own source_system column (the tool that sent) is renamed sent_by_system so
     it cannot be confused with the landing source, which is always 'sends'. -#}
@@ -18,6 +20,7 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         is_header,
         is_well_formed,
         list_has_all(header, ['send_id', 'sent_at', 'email', 'channel', 'purpose']) as has_required_columns,

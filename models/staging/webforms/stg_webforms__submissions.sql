@@ -1,17 +1,39 @@
+{{ staging_config() }}
+
+{#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
+{%- set text_paths = [
+    '$.submission_id',
+    '$.submitted_at',
+    '$.email',
+    '$.form_id',
+    '$.page_url',
+    '$.country',
+    '$.ip',
+    '$.gpc',
+    '$.kind',
+    '$.policy_version',
+    '$.double_opt_in_confirmed_at',
+] -%}
+{%- set kind_paths = [
+    '$.gpc',
+    '$.consents',
+] -%}
+
 with
-
-lines as (
-
-    {{ landing_lines('webforms', 'submissions') }}
-
-),
 
 parsed as (
 
+    {{ landing_json_records('webforms', 'submissions') }}
+
+),
+
+extracted as (
+
     select
         *,
-        {{ json_parse('raw_text') }} as doc
-    from lines
+        {{ json_texts('doc', text_paths) }} as doc_texts,
+        {{ json_kinds('doc', kind_paths) }} as doc_kinds
+    from parsed
 
 ),
 
@@ -24,24 +46,25 @@ typed as (
         raw_text,
         extract_date,
         loaded_at,
+        content_sha256,
         doc is not null as is_json_object,
-        {{ json_text('doc', '$.submission_id') }} as submission_id,
-        {{ json_text('doc', '$.submitted_at') }} as submitted_at_raw,
-        {{ to_utc_timestamp(json_text('doc', '$.submitted_at')) }} as submitted_at,
-        {{ normalize_email(json_text('doc', '$.email')) }} as email,
-        {{ json_text('doc', '$.form_id') }} as form_id,
-        {{ json_text('doc', '$.page_url') }} as page_url,
-        {{ country_code(json_text('doc', '$.country')) }} as country_code,
-        {{ sha256_hex(json_text('doc', '$.ip')) }} as ip_hash,
-        {{ parse_bool(json_text('doc', '$.gpc')) }} as gpc,
-        {{ json_kind('doc', '$.gpc') }} as gpc_kind,
-        lower({{ json_text('doc', '$.kind') }}) as kind,
-        {{ json_text('doc', '$.policy_version') }} as policy_version,
-        {{ to_utc_timestamp(json_text('doc', '$.double_opt_in_confirmed_at')) }} as double_opt_in_at,
-        {{ json_text('doc', '$.double_opt_in_confirmed_at') }} as double_opt_in_raw,
-        {{ json_kind('doc', '$.consents') }} as consents_kind,
+        {{ json_text_at('doc_texts', text_paths, '$.submission_id') }} as submission_id,
+        {{ json_text_at('doc_texts', text_paths, '$.submitted_at') }} as submitted_at_raw,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.submitted_at')) }} as submitted_at,
+        {{ normalize_email(json_text_at('doc_texts', text_paths, '$.email')) }} as email,
+        {{ json_text_at('doc_texts', text_paths, '$.form_id') }} as form_id,
+        {{ json_text_at('doc_texts', text_paths, '$.page_url') }} as page_url,
+        {{ country_code(json_text_at('doc_texts', text_paths, '$.country')) }} as country_code,
+        {{ sha256_hex(json_text_at('doc_texts', text_paths, '$.ip')) }} as ip_hash,
+        {{ parse_bool(json_text_at('doc_texts', text_paths, '$.gpc')) }} as gpc,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.gpc') }} as gpc_kind,
+        lower({{ json_text_at('doc_texts', text_paths, '$.kind') }}) as kind,
+        {{ json_text_at('doc_texts', text_paths, '$.policy_version') }} as policy_version,
+        {{ to_utc_timestamp(json_text_at('doc_texts', text_paths, '$.double_opt_in_confirmed_at')) }} as double_opt_in_at,
+        {{ json_text_at('doc_texts', text_paths, '$.double_opt_in_confirmed_at') }} as double_opt_in_raw,
+        {{ json_kind_at('doc_kinds', kind_paths, '$.consents') }} as consents_kind,
         json_extract(doc, '$.consents') as consents
-    from parsed
+    from extracted
 
 ),
 
