@@ -13,10 +13,18 @@ status as (
 
 ),
 
+known_erasures as (
+
+    select contact_key from {{ ref('int_erasures__known') }}
+
+),
+
 contacts as (
 
+    -- an erasure the warehouse ever knew is permanent, even if its event could not be re-read
     select * from {{ ref('int_contacts__resolved') }}
     where not is_erased
+        and contact_key not in (select contact_key from known_erasures)
 
 ),
 
