@@ -1,4 +1,4 @@
-"""What was done stays done: five publishes of one warehouse built from tests/fixtures/ops.
+"""What was done stays done: five publishes of one warehouse built from tests/fixtures/landing/marketing_ops/.
 
 The landing grows as it would in production (a day's folder lands on its day):
 
@@ -27,7 +27,7 @@ from orchestration.publish import publish
 from orchestration.sync import write_outboxes, write_suppression_sync
 from tests.conftest import FIXTURES, dbt_build
 
-OPS = FIXTURES / "ops" / "landing"
+OPS = FIXTURES / "landing" / "marketing_ops"
 STEPS = (("nightly1", "2026-11-22"), ("nightly2", "2026-11-28"), ("nightly3", "2026-11-29"),
          ("backfill", "2026-11-22"), ("rerun", "2026-11-29"))
 HANA = "hana@ops.example"

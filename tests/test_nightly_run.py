@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.warehouse import connect_published
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
 
 AS_OF = "2026-03-10"
 
@@ -28,13 +28,10 @@ def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    root = tmp_path_factory.mktemp("nightly")
-    warehouse = root / "warehouse" / "consent.duckdb"
-    result = run_cli("run", "--landing", str(FIXTURES / "core" / "landing"), "--warehouse", str(warehouse),
-                     "--as-of", AS_OF, env_extra={"CONSENT_LEDGER_REPORTS": str(root / "reports")})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return warehouse, result
+def published(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]
+              ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The session's one nightly run of tests/fixtures/landing/nightly_rules (tests/conftest.py)."""
+    return nightly_run
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

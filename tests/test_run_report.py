@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,7 +15,6 @@ import pytest
 
 from orchestration.report import RunReport
 from orchestration.warehouse import connect_published
-from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"
 CHARTS = ("consent_over_time", "suppressions_added_lifted", "withdrawal_sla", "rejects")
@@ -73,20 +71,10 @@ def assert_links_resolve(page: Page, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One CLI run on the small core fixture; the report folder of that run."""
-    root = tmp_path_factory.mktemp("report")
-    warehouse = root / "warehouse" / "ledger.duckdb"
-    reports = root / "warehouse" / "reports"
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(FIXTURES / "core" / "landing"),
-         "--warehouse", str(warehouse), "--as-of", AS_OF],
-        # only this run's settings: another test module may have left CONSENT_LEDGER_* in os.environ
-        cwd=REPO, env={**{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_LEDGER_")},
-                       "CONSENT_LEDGER_SETTLE_SECONDS": "0", "CONSENT_LEDGER_REPORTS": str(reports)},
-        capture_output=True, text=True, check=False, timeout=900)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return reports / AS_OF
+def report(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    """The report folder of the session's one nightly run (tests/conftest.py nightly_run)."""
+    warehouse, _ = nightly_run
+    return warehouse.parent / "reports" / AS_OF
 
 
 def test_report_is_self_contained_with_relative_links(report: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import FIXTURES, query
 
-LANDING = FIXTURES / "hubspot_marketo" / "landing"
+LANDING = FIXTURES / "landing" / "hubspot_marketo"
 AS_OF = "2026-04-30"
 
 SUBS_1 = "hubspot/2026-04-01/subscription_statuses_001.jsonl"

@@ -1,6 +1,6 @@
 """OneTrust receipts and the sends log, end to end over hand-written landing files.
 
-The fixture (tests/fixtures/onetrust_sends/landing) has one OneTrust extract with every
+The fixture (tests/fixtures/landing/onetrust_sends) has one OneTrust extract with every
 TransactionType and every line- and element-level defect the mapping knows, a second extract
 re-delivering two receipts, a sends file, the same sends file re-delivered, and a sends file with a
 conflicting send id and a send after the run date. Expected rows are written out by hand.
@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import FIXTURES, query
 
-LANDING = FIXTURES / "onetrust_sends" / "landing"
+LANDING = FIXTURES / "landing" / "onetrust_sends"
 AS_OF = "2026-03-31"
 RECEIPTS = "onetrust/2026-03-10/consent_receipts_001.jsonl"
 RECEIPTS_AGAIN = "onetrust/2026-03-11/consent_receipts_001.jsonl"

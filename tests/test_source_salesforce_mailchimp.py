@@ -1,4 +1,4 @@
-"""Salesforce and Mailchimp end to end: hand-written landing files (tests/fixtures/salesforce_mailchimp)
+"""Salesforce and Mailchimp end to end: hand-written landing files (tests/fixtures/landing/salesforce_mailchimp/)
 through the whole dbt build, checking every event, reject, ignored line and duplicate exactly.
 
 Both sources send snapshots: a record comes again whenever it changes, so the fixtures hold first
@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import FIXTURES, query
 
-LANDING = FIXTURES / "salesforce_mailchimp" / "landing"
+LANDING = FIXTURES / "landing" / "salesforce_mailchimp"
 AS_OF = "2026-11-28"
 
 C20 = "salesforce/2026-11-20/contact_sfmc_fixture_1120.csv"

@@ -1,4 +1,4 @@
-"""Suppression sync files and outboxes across two nightly publishes of tests/fixtures/ops.
+"""Suppression sync files and outboxes across two nightly publishes of tests/fixtures/landing/marketing_ops/.
 
 Publish 1 (as of 2026-11-22) reads the 2026-11-20/21 files: femi and hana opted out of everything,
 jorge and pia out of the newsletter, lena asked not to be sold, ivan was erased, kim and pia hold
@@ -23,7 +23,7 @@ from orchestration.publish import publish
 from orchestration.sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
 from tests.conftest import FIXTURES, dbt_build, query
 
-LANDING = FIXTURES / "ops" / "landing"
+LANDING = FIXTURES / "landing" / "marketing_ops"
 FIRST, SECOND = "2026-11-22", "2026-11-28"
 EMAIL_FILES = [spec for spec in IMPORTS if spec.kind == "email"]
 
