@@ -1,0 +1,39 @@
+"""The Dagster code location loads (dbt parses, `dagster definitions validate`) and schedules the
+nightly job for the day that ended."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_code_location_validates() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
+        cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-2000:]
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "orchestration.definitions"],
+        cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_nightly_schedule_runs_the_day_that_ended() -> None:
+    from dagster import build_schedule_context
+
+    from orchestration.definitions import defs
+    from orchestration.schedules import nightly_schedule
+
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert nightly_schedule.execution_timezone == "UTC"
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
+    request = nightly_schedule(context)
+    assert request.partition_key == "2026-11-28"
+    job = defs.resolve_job_def("nightly")
+    assert job.partitions_def is not None
+    assert job.partitions_def.get_partition_keys(current_time=datetime(2026, 11, 29, 3, tzinfo=UTC))[-1] == str(
+        date(2026, 11, 29))
