@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.export import ExportError
+from orchestration.publish import publish
+from orchestration.sync import write_outboxes, write_suppression_sync
 from orchestration.warehouse import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,7 +71,7 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
 @pytest.fixture(scope="session")
 def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """Build a landing folder once per (folder, as_of) in a session; returns the database path.
-    Read it only (`query`); a test that must change it copies it (`copy_database`)."""
+    Read it only (`query`)."""
     built: dict[tuple[str, str], Path] = {}
 
     def build(landing: Path, as_of: str) -> Path:
@@ -82,13 +85,6 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
         return built[key]
 
     return build
-
-
-def copy_database(database: Path, target: Path) -> Path:
-    """A private copy of a shared built database, for a test that writes to it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(database, target)
-    return target
 
 
 def cli_env(**settings: str) -> dict[str, str]:
@@ -115,6 +111,52 @@ def nightly_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproc
         cwd=REPO, env=cli_env(), capture_output=True, text=True, check=False, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return warehouse, result
+
+
+OPS_LANDING = LANDING / "marketing_ops"
+OPS_STEPS = (("nightly1", "2026-11-22"), ("nightly2", "2026-11-28"), ("nightly3", "2026-11-29"),
+             ("backfill", "2026-11-22"), ("rerun", "2026-11-29"))
+
+
+def land_until(source: Path, landing: Path, as_of: str) -> None:
+    """Copy a fixture's day folders up to as_of into the landing (later days have not landed)."""
+    for day in sorted(source.glob("*/*")):
+        target = landing / day.parent.name / day.name
+        if day.name <= as_of and not target.exists():
+            shutil.copytree(day, target)
+
+
+def csv_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.csv"))}
+
+
+@pytest.fixture(scope="session")
+def ops_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Five publishes of one warehouse built from the marketing_ops landing as it grows day by day
+    (OPS_STEPS: three nightly runs, a backfill of the first date, a rerun of the last), each followed
+    by what the nightly job runs after dbt: publish, then the tool files and outboxes. Shared
+    read-only by test_backfill.py (all five) and test_sync.py (the first two nightly publishes):
+    states[step] holds the run date, a copy of the latest published file after it, the file it
+    published and the exports written so far."""
+    root = tmp_path_factory.mktemp("ops_history")
+    landing, database = root / "landing", root / "work" / "work.duckdb"
+    warehouse, exports = root / "warehouse" / "ledger.duckdb", root / "warehouse" / "exports"
+    states: dict[str, dict] = {}
+    for step, as_of in OPS_STEPS:
+        land_until(OPS_LANDING, landing, max(as_of, "2026-11-29") if step in ("backfill", "rerun") else as_of)
+        result = dbt_build(landing, database, as_of, published=warehouse if warehouse.exists() else None)
+        assert result.returncode == 0, result.stdout[-6000:]
+        publication = publish(database, warehouse)
+        try:
+            write_suppression_sync(warehouse, as_of, exports)
+            write_outboxes(warehouse, as_of, exports)
+        except ExportError:
+            pass  # the latest warehouse is for another date: nothing for the tools
+        copy = root / "states" / f"{step}.duckdb"
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy(warehouse, copy)
+        states[step] = {"as_of": as_of, "latest": copy, "published": publication.path, "exports": csv_tree(exports)}
+    return {"states": states, "warehouse": warehouse, "exports": exports, "root": root}
 
 
 def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
