@@ -115,7 +115,7 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     """Build the working database for the partition's run date (CONSENT_LEDGER_AS_OF)."""
     export_environment()
     export_as_of(context.partition_key)
-    # unit tests check the SQL, not the data: CI runs them (tests/conftest.py builds with them)
+    # unit tests check the SQL, not the data: they run once per suite (make unit, tests/test_dbt_unit_tests.py)
     args = ["build", "--exclude-resource-type", "unit_test"]
     if variables := dbt_vars():
         args += ["--vars", json.dumps(variables)]

@@ -37,3 +37,16 @@ def test_nightly_schedule_runs_the_day_that_ended() -> None:
     assert job.partitions_def is not None
     assert job.partitions_def.get_partition_keys(current_time=datetime(2026, 11, 29, 3, tzinfo=UTC))[-1] == str(
         date(2026, 11, 29))
+
+
+def test_the_saved_parse_watches_every_dbt_project_path() -> None:
+    """The runner reuses target/manifest.json until a file it was parsed from changes: every folder
+    dbt reads (dbt_project.yml's *-paths) is watched, or a changed data test runs on a stale parse."""
+    import yaml
+
+    from orchestration.runner import PARSE_INPUTS
+
+    project = yaml.safe_load((REPO / "dbt_project.yml").read_text())
+    read_by_dbt = {path for key in ("model-paths", "seed-paths", "test-paths", "macro-paths") for path in project[key]}
+    assert read_by_dbt <= set(PARSE_INPUTS), read_by_dbt - set(PARSE_INPUTS)
+    assert all((REPO / name).exists() for name in PARSE_INPUTS)
