@@ -158,7 +158,7 @@ def test_privacy_request_with_broken_timestamp_is_honoured_and_flagged(published
     erasure = rows(warehouse, "select cast(occurred_at as varchar) from consent.consent_events "
                    "where contact_key = ? and action = 'erasure'", [key("gus@example.com")])
     assert erasure == [("2026-03-06 23:59:59.999999",)]
-    report = (warehouse.parent.parent / "reports" / AS_OF / "run_report.md").read_text()
+    report = (warehouse.parent / "reports" / AS_OF / "run_report.md").read_text()  # the default, beside it
     assert "## Needs review" in report
     assert "| privacy_requests_for_review | 1 |" in report
     assert "| privacy_requests_rejected | 1 |" in report
