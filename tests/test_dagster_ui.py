@@ -15,6 +15,15 @@ from tests.conftest import REPO
 AS_OF = "2026-03-10"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def parsed_project() -> None:
+    """orchestration.definitions reads target/manifest.json when imported: parse first, as every run
+    does (before, these tests passed only after another module's CLI run had parsed)."""
+    from orchestration.runner import _prepare_manifest
+
+    _prepare_manifest()
+
+
 def _assets_and_checks():
     from orchestration.definitions import defs
 
