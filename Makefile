@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test ui lint clean bench docs
+.PHONY: install run test unit lint ui clean bench docs
 
 $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,21 @@ run: install
 		$(BIN)/consent-ledger run --landing $(LANDING); \
 	fi
 
-test: install
-	$(BIN)/ruff check orchestration devtools expectations tests benchmarks
-	$(BIN)/pytest
+# The whole suite: lint (ruff, SQLFluff), then pytest, which builds each landing fixture once and runs
+# the dbt unit tests once (tests/test_dbt_unit_tests.py). PYTEST_ARGS adds pytest options
+# (e.g. PYTEST_ARGS="-k hubspot" or "--durations=20").
+PYTEST_ARGS ?=
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The dbt unit tests alone (the `unit_tests:` blocks beside the models), on a scratch database:
+# seeds and models over an empty landing folder (unit tests read their inputs' columns), no data tests.
+UNIT_DIR = $(CURDIR)/target/unit
+unit: install
+	rm -rf $(UNIT_DIR) && mkdir -p $(UNIT_DIR)/landing
+	CONSENT_LEDGER_LANDING=$(UNIT_DIR)/landing CONSENT_LEDGER_WORKING_DB=$(UNIT_DIR)/unit.duckdb \
+		CONSENT_LEDGER_AS_OF=2026-03-10 DBT_TARGET_PATH=$(UNIT_DIR)/target DBT_LOG_PATH=$(UNIT_DIR)/logs \
+		$(BIN)/dbt build --exclude-resource-type test --profiles-dir . --project-dir .
 
 # The Dagster UI with the nightly schedule (http://127.0.0.1:3000), on the warehouse's own instance
 # (warehouse/dagster/, or CONSENT_LEDGER_DAGSTER_HOME), which `consent-ledger run` records its runs in.
@@ -63,8 +75,15 @@ REPEAT ?=
 bench: install
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --days $(DAYS) --seed $(SEED) $(if $(REPEAT),--repeat $(REPEAT))
 
+# Python (ruff) and SQL (SQLFluff, DuckDB dialect, dbt templater: .sqlfluff) lint. SQLFluff renders
+# each model with dbt against a scratch database, never the warehouse.
+LINT_DIR = $(CURDIR)/target/lint
 lint: install
 	$(BIN)/ruff check orchestration devtools expectations tests benchmarks
+	mkdir -p $(LINT_DIR)/landing
+	CONSENT_LEDGER_LANDING=$(LINT_DIR)/landing CONSENT_LEDGER_WORKING_DB=$(LINT_DIR)/lint.duckdb \
+		DBT_TARGET_PATH=$(LINT_DIR)/target DBT_LOG_PATH=$(LINT_DIR)/logs \
+		$(BIN)/sqlfluff lint models
 
 clean:
 	rm -rf target logs .pytest_cache .ruff_cache

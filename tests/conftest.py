@@ -1,9 +1,14 @@
-"""Shared pytest fixtures: build the dbt project over a landing folder into a temporary DuckDB."""
+"""Shared pytest fixtures: build the dbt project over a landing folder into a temporary DuckDB, once
+per session, and share the result read-only (tests that change a warehouse work on a copy).
+
+The dbt unit tests check the SQL, not a fixture's data: they run once, in tests/test_dbt_unit_tests.py
+(`make unit` runs them alone), never inside these builds."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,10 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.features.segment_export import ExportError
+from orchestration.features.suppression_sync import write_outboxes, write_suppression_sync
+from orchestration.lib.publish import publish
 from orchestration.lib.warehouse import connect_published
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
+LANDING = FIXTURES / "landing"
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -22,15 +31,13 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # (default 60 s) to the next run. Tests of the settle time itself set it explicitly.
 os.environ.setdefault("CONSENT_LEDGER_SETTLE_SECONDS", "0")
 
+UNIT_TESTS = "resource_type:unit_test"
 
-def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
-              full_refresh: bool = False, published: Path | None = None,
-              exclude: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `dbt build` as a subprocess on its own database, target and log folders, for the run date
-    `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var); `published` is the
-    last published file (withdrawal_sla reads it)."""
+
+def dbt_env(landing: Path, database: Path, as_of: str) -> dict[str, str]:
+    """The environment the nightly job gives dbt: its own database, target and log folders."""
     work = database.parent
-    env = {
+    return {
         **os.environ,
         "CONSENT_LEDGER_LANDING": str(landing.resolve()),
         "CONSENT_LEDGER_WORKING_DB": str(database.resolve()),
@@ -38,22 +45,33 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
         "DBT_LOG_PATH": str(work / "logs"),
         "CONSENT_LEDGER_AS_OF": as_of,
     }
+
+
+def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
+              full_refresh: bool = False, published: Path | None = None,
+              exclude: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `dbt build` (seeds, models, data tests; never the unit tests, which check the SQL and run
+    once per suite) as a subprocess on its own database, target and log folders, for the run date
+    `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var); `published` is the
+    last published file (withdrawal_sla reads it)."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO)]
     if published:
         cmd += ["--vars", json.dumps({"published_db": str(published)})]
     if select:
         cmd += ["--select", select]
-    if exclude:
-        cmd += ["--exclude", exclude]
+    excluded = exclude.split() if exclude else []
+    cmd += ["--exclude", *dict.fromkeys([*excluded, UNIT_TESTS])]
     if full_refresh:
         cmd.append("--full-refresh")
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(cmd, cwd=REPO, env=dbt_env(landing, database, as_of), capture_output=True, text=True,
+                          check=False)
 
 
 @pytest.fixture(scope="session")
 def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Build a landing folder once per (folder, as_of) in a session; returns the database path."""
+    """Build a landing folder once per (folder, as_of) in a session; returns the database path.
+    Read it only (`query`)."""
     built: dict[tuple[str, str], Path] = {}
 
     def build(landing: Path, as_of: str) -> Path:
@@ -67,6 +85,78 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
         return built[key]
 
     return build
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    """The environment of a CLI run that takes only its own settings: another test module may have
+    left CONSENT_LEDGER_* (or a Dagster home) in os.environ."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CONSENT_LEDGER_") and k not in ("DAGSTER_HOME",)}
+    return {**env, "CONSENT_LEDGER_SETTLE_SECONDS": "0", **settings}
+
+
+NIGHTLY_LANDING = LANDING / "nightly_rules"
+NIGHTLY_AS_OF = "2026-03-10"
+
+
+@pytest.fixture(scope="session")
+def nightly_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One `consent-ledger run` of the nightly_rules landing fixture for 2026-03-10, shared read-only
+    by every test that asserts on a plain nightly run (summary, statuses, report, run history):
+    the warehouse (ledger.duckdb; reports/, dagster/ and work/ beside it) and the CLI's output."""
+    warehouse = tmp_path_factory.mktemp("nightly_run") / "warehouse" / "ledger.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(NIGHTLY_LANDING),
+         "--warehouse", str(warehouse), "--as-of", NIGHTLY_AS_OF],
+        cwd=REPO, env=cli_env(), capture_output=True, text=True, check=False, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return warehouse, result
+
+
+OPS_LANDING = LANDING / "marketing_ops"
+OPS_STEPS = (("nightly1", "2026-11-22"), ("nightly2", "2026-11-28"), ("nightly3", "2026-11-29"),
+             ("backfill", "2026-11-22"), ("rerun", "2026-11-29"))
+
+
+def land_until(source: Path, landing: Path, as_of: str) -> None:
+    """Copy a fixture's day folders up to as_of into the landing (later days have not landed)."""
+    for day in sorted(source.glob("*/*")):
+        target = landing / day.parent.name / day.name
+        if day.name <= as_of and not target.exists():
+            shutil.copytree(day, target)
+
+
+def csv_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.csv"))}
+
+
+@pytest.fixture(scope="session")
+def ops_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Five publishes of one warehouse built from the marketing_ops landing as it grows day by day
+    (OPS_STEPS: three nightly runs, a backfill of the first date, a rerun of the last), each followed
+    by what the nightly job runs after dbt: publish, then the tool files and outboxes. Shared
+    read-only by test_backfill.py (all five) and test_sync.py (the first two nightly publishes):
+    states[step] holds the run date, a copy of the latest published file after it, the file it
+    published and the exports written so far."""
+    root = tmp_path_factory.mktemp("ops_history")
+    landing, database = root / "landing", root / "work" / "work.duckdb"
+    warehouse, exports = root / "warehouse" / "ledger.duckdb", root / "warehouse" / "exports"
+    states: dict[str, dict] = {}
+    for step, as_of in OPS_STEPS:
+        land_until(OPS_LANDING, landing, max(as_of, "2026-11-29") if step in ("backfill", "rerun") else as_of)
+        result = dbt_build(landing, database, as_of, published=warehouse if warehouse.exists() else None)
+        assert result.returncode == 0, result.stdout[-6000:]
+        publication = publish(database, warehouse)
+        try:
+            write_suppression_sync(warehouse, as_of, exports)
+            write_outboxes(warehouse, as_of, exports)
+        except ExportError:
+            pass  # the latest warehouse is for another date: nothing for the tools
+        copy = root / "states" / f"{step}.duckdb"
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy(warehouse, copy)
+        states[step] = {"as_of": as_of, "latest": copy, "published": publication.path, "exports": csv_tree(exports)}
+    return {"states": states, "warehouse": warehouse, "exports": exports, "root": root}
 
 
 def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""What was done stays done: five publishes of one warehouse built from tests/fixtures/ops.
+"""What was done stays done: five publishes of one warehouse built from tests/fixtures/landing/marketing_ops/.
 
 The landing grows as it would in production (a day's folder lands on its day):
 
@@ -16,33 +16,14 @@ Each step runs what the nightly job runs after dbt: publish, then the tool files
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.features.segment_export import ExportError
-from orchestration.features.suppression_sync import write_outboxes, write_suppression_sync
-from orchestration.lib.publish import publish
-from tests.conftest import FIXTURES, dbt_build
+from tests.conftest import OPS_STEPS
 
-OPS = FIXTURES / "ops" / "landing"
-STEPS = (("nightly1", "2026-11-22"), ("nightly2", "2026-11-28"), ("nightly3", "2026-11-29"),
-         ("backfill", "2026-11-22"), ("rerun", "2026-11-29"))
 HANA = "hana@ops.example"
-
-
-def land_until(landing: Path, as_of: str) -> None:
-    """Copy the fixture's day folders up to as_of into the landing (later days have not landed)."""
-    for day in sorted(OPS.glob("*/*")):
-        target = landing / day.parent.name / day.name
-        if day.name <= as_of and not target.exists():
-            shutil.copytree(day, target)
-
-
-def tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.csv"))}
 
 
 def table(path: Path, sql: str) -> list[tuple]:
@@ -51,26 +32,9 @@ def table(path: Path, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("backfill")
-    landing, database = root / "landing", root / "work" / "work.duckdb"
-    warehouse, exports = root / "warehouse" / "ledger.duckdb", root / "warehouse" / "exports"
-    states: dict[str, dict] = {}
-    for step, as_of in STEPS:
-        land_until(landing, max(as_of, "2026-11-29") if step in ("backfill", "rerun") else as_of)
-        result = dbt_build(landing, database, as_of, published=warehouse if warehouse.exists() else None)
-        assert result.returncode == 0, result.stdout[-6000:]
-        publication = publish(database, warehouse)
-        try:
-            write_suppression_sync(warehouse, as_of, exports)
-            write_outboxes(warehouse, as_of, exports)
-        except ExportError:
-            pass  # the latest warehouse is for another date: nothing for the tools
-        copy = root / "states" / f"{step}.duckdb"
-        copy.parent.mkdir(exist_ok=True)
-        shutil.copy(warehouse, copy)
-        states[step] = {"as_of": as_of, "latest": copy, "published": publication.path, "exports": tree(exports)}
-    return {"states": states, "warehouse": warehouse, "exports": exports, "root": root}
+def history(ops_history: dict) -> dict:
+    """The session's five publishes of the marketing_ops landing (tests/conftest.py ops_history)."""
+    return ops_history
 
 
 def test_a_backfill_never_replaces_the_latest_state(history: dict) -> None:
@@ -124,7 +88,7 @@ def test_first_publication_dates_never_move(history: dict) -> None:
 def test_the_ledger_is_append_only(history: dict) -> None:
     sql = "select * from audit.publication_ledger order by all"
     previous: list[tuple] = []
-    for step, _ in STEPS:
+    for step, _ in OPS_STEPS:
         rows = table(history["states"][step]["latest"], sql)
         assert set(previous) <= set(rows), step
         previous = rows

@@ -30,9 +30,9 @@ from orchestration.lib.run_dates import run_date_for
 from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
-OPS_LANDING = FIXTURES / "ops" / "landing"
+OPS_LANDING = FIXTURES / "landing" / "marketing_ops"
 OPS_AS_OF = "2026-11-28"
-CORE_LANDING = FIXTURES / "core" / "landing"
+CORE_LANDING = FIXTURES / "landing" / "nightly_rules"
 CORE_AS_OF = "2026-03-10"
 ANSI = re.compile(r"\x1b\[")
 
@@ -231,17 +231,9 @@ def test_a_concurrent_run_is_refused_within_two_seconds(tmp_path: Path) -> None:
 # --- a quiet, honest run ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def quiet_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    warehouse = tmp_path_factory.mktemp("quiet") / "warehouse" / "ledger.duckdb"
-    result = cli_process("run", "--landing", str(CORE_LANDING), "--warehouse", str(warehouse), "--as-of", CORE_AS_OF)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return warehouse, result
-
-
-def test_run_prints_progress_per_stage_not_dbts_log(quiet_run: tuple[Path, subprocess.CompletedProcess[str]]
+def test_run_prints_progress_per_stage_not_dbts_log(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]
                                                     ) -> None:
-    warehouse, result = quiet_run
+    warehouse, result = nightly_run
     lines = (result.stdout + result.stderr).splitlines()
     assert len(lines) <= 80, "\n".join(lines)  # was ~800 (every dbt line, twice per node)
     assert not ANSI.search(result.stdout) and not ANSI.search(result.stderr)  # a pipe gets no colour codes
@@ -254,8 +246,8 @@ def test_run_prints_progress_per_stage_not_dbts_log(quiet_run: tuple[Path, subpr
     assert "Done. PASS=" in text and not ANSI.search(text)
 
 
-def test_summary_says_what_changed_tonight(quiet_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    warehouse, result = quiet_run
+def test_summary_says_what_changed_tonight(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    warehouse, result = nightly_run
     with connect_published(warehouse) as con:
         added, touched = con.execute(
             "select count(*), count(distinct contact_key) from consent.consent_events "

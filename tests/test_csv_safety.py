@@ -1,6 +1,6 @@
 """Every CSV the product writes is safe to open in a spreadsheet (issue 11).
 
-A warehouse is built from tests/fixtures/ops plus hostile people: `=HYPERLINK(...)@acme.example`
+A warehouse is built from tests/fixtures/landing/marketing_ops/ plus hostile people: `=HYPERLINK(...)@acme.example`
 signed up for the newsletter (may be contacted), `+1+cmd@evil.example` and `-2+3@evil.example`
 objected (global opt-out: every tool must suppress them). Then every writer runs: the suppression
 sync, the outboxes, plain and candidates exports (with formula-bearing extra columns). No cell of any
@@ -49,7 +49,7 @@ def test_null_is_safe() -> None:
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("csv_safety")
     landing = root / "landing"
-    shutil.copytree(FIXTURES / "ops" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "marketing_ops", landing)
     signup = {
         "submission_id": "evil-1", "submitted_at": "2026-11-20T11:00:00Z", "email": HYPERLINK,
         "form_id": "newsletter-footer", "page_url": "https://example.com/ops", "country": "US",

@@ -4,17 +4,24 @@ consent_ledger, the schedule stopped by default, telemetry off."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
 
 AS_OF = "2026-03-10"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def parsed_project() -> None:
+    """orchestration.definitions reads target/manifest.json when imported: parse first, as every run
+    does (before, these tests passed only after another module's CLI run had parsed)."""
+    from orchestration.cli.run import _prepare_manifest
+
+    _prepare_manifest()
 
 
 def _assets_and_checks():
@@ -123,17 +130,13 @@ def test_instance_lives_beside_the_warehouse_with_telemetry_off(tmp_path: Path,
     assert dagster_home(tmp_path / "wh" / "ledger.duckdb") == tmp_path / "elsewhere"
 
 
-def test_a_cli_run_is_in_the_instances_run_history(tmp_path: Path) -> None:
-    """The one CLI run of this file: the UI (`make ui`, same instance) lists it with its partition."""
+def test_a_cli_run_is_in_the_instances_run_history(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]
+                                                   ) -> None:
+    """The session's one CLI run (tests/conftest.py nightly_run): the UI (`make ui`, same instance)
+    lists it with its partition."""
     from dagster import DagsterInstance, DagsterRunStatus
 
-    warehouse = tmp_path / "wh" / "ledger.duckdb"
-    env = {k: v for k, v in os.environ.items() if k not in ("CONSENT_LEDGER_DAGSTER_HOME", "DAGSTER_HOME")}
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(FIXTURES / "core" / "landing"),
-         "--warehouse", str(warehouse), "--as-of", AS_OF],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    warehouse, _ = nightly_run
     home = warehouse.parent / "dagster"
     assert yaml.safe_load((home / "dagster.yaml").read_text())["telemetry"] == {"enabled": False}
     with DagsterInstance.from_config(str(home)) as instance:

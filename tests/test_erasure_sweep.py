@@ -46,7 +46,7 @@ def submission(submission_id: str, email: str, form_id: str, page_url: str) -> s
 def swept(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("erasure_sweep")
     landing = root / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     forms = landing / "webforms" / "2026-03-05"
     forms.mkdir(parents=True)
     (forms / "submissions_001.jsonl").write_text("\n".join([

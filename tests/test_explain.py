@@ -1,4 +1,5 @@
-"""`consent-ledger explain EMAIL` over the warehouse built from tests/fixtures/ops (see test_export)."""
+"""`consent-ledger explain EMAIL` over the warehouse built from tests/fixtures/landing/marketing_ops/
+(see test_export)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from orchestration.features.explain import contact_key, explain
 from orchestration.features.segment_export import ExportError
 from tests.conftest import FIXTURES, query
 
-LANDING = FIXTURES / "ops" / "landing"
+LANDING = FIXTURES / "landing" / "marketing_ops"
 AS_OF = "2026-11-28"
 
 

@@ -1,6 +1,7 @@
-"""`consent-ledger export`: consent-respecting segments from a warehouse built from tests/fixtures/ops.
+"""`consent-ledger export`: consent-respecting segments from a warehouse built from
+tests/fixtures/landing/marketing_ops/.
 
-The fixture people (webforms + privacy requests, see tests/fixtures/ops/landing) each stand for one
+The fixture people (webforms + privacy requests, see tests/fixtures/landing/marketing_ops) each stand for one
 path: alice/bruno/nora granted, carla pending double opt-in, dmitri pre-checked box, elena no notice
 version, gia objection (global opt-out), jorge newsletter opt-out, kim and pia partner offers under a
 notice that needs re-consent, mara expired, quinn's German grant reaches its 24-month refresh age
@@ -22,7 +23,7 @@ from orchestration.cli.features import add_export_parser
 from orchestration.features.segment_export import ExportError, export_segment
 from tests.conftest import FIXTURES, query
 
-LANDING = FIXTURES / "ops" / "landing"
+LANDING = FIXTURES / "landing" / "marketing_ops"
 AS_OF = "2026-11-28"
 RUN_DATE = date.fromisoformat(AS_OF)
 ERASED = ("ivan@ops.example", "hana@ops.example")

@@ -49,7 +49,7 @@ def assert_same_published(incremental: Path, full: Path, ignore: frozenset[str] 
 
 def test_incremental_runs_equal_a_full_refresh(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     later = tmp_path / "later_requests"
     shutil.move(landing / "requests", later)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib.warehouse import connect_published
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
 
 AS_OF = "2026-03-10"
 
@@ -28,13 +28,10 @@ def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    root = tmp_path_factory.mktemp("nightly")
-    warehouse = root / "warehouse" / "consent.duckdb"
-    result = run_cli("run", "--landing", str(FIXTURES / "core" / "landing"), "--warehouse", str(warehouse),
-                     "--as-of", AS_OF, env_extra={"CONSENT_LEDGER_REPORTS": str(root / "reports")})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return warehouse, result
+def published(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]
+              ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The session's one nightly run of tests/fixtures/landing/nightly_rules (tests/conftest.py)."""
+    return nightly_run
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -161,7 +158,7 @@ def test_privacy_request_with_broken_timestamp_is_honoured_and_flagged(published
     erasure = rows(warehouse, "select cast(occurred_at as varchar) from consent.consent_events "
                    "where contact_key = ? and action = 'erasure'", [key("gus@example.com")])
     assert erasure == [("2026-03-06 23:59:59.999999",)]
-    report = (warehouse.parent.parent / "reports" / AS_OF / "run_report.md").read_text()
+    report = (warehouse.parent / "reports" / AS_OF / "run_report.md").read_text()  # the default, beside it
     assert "## Needs review" in report
     assert "| privacy_requests_for_review | 1 |" in report
     assert "| privacy_requests_rejected | 1 |" in report

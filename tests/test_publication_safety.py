@@ -40,19 +40,39 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> dict:
-    """A landing copy, a published warehouse built from it, and the environment for the CLI."""
-    landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
-    warehouse = tmp_path / "warehouse" / "ledger.duckdb"
-    env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing), "CONSENT_LEDGER_WAREHOUSE": str(warehouse),
-           "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports"),
+def site_env(root: Path) -> dict[str, str]:
+    """The CLI's environment for a site under `root` (landing, warehouse, reports, exports)."""
+    env = {**os.environ, "CONSENT_LEDGER_LANDING": str(root / "landing"),
+           "CONSENT_LEDGER_WAREHOUSE": str(root / "warehouse" / "ledger.duckdb"),
+           "CONSENT_LEDGER_REPORTS": str(root / "reports"), "CONSENT_LEDGER_EXPORTS": str(root / "exports"),
            "PYTHONUNBUFFERED": "1"}
     env.pop("CONSENT_LEDGER_FILE_MODE", None)
-    first = cli("run", "--as-of", AS_OF, env=env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One first run of the nightly_rules landing, kept as a template: every test of this module
+    starts from a copy of it at the same absolute path (the working database remembers the landing
+    paths it read), so each test sees exactly what a fresh first run leaves, for one build."""
+    root = tmp_path_factory.mktemp("publication_site")
+    live = root / "site"
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", live / "landing")
+    first = cli("run", "--as-of", AS_OF, env=site_env(live))
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    return {"landing": landing, "warehouse": warehouse, "env": env, "root": tmp_path}
+    shutil.copytree(live, root / "template", symlinks=True)
+    return root
+
+
+@pytest.fixture
+def site(first_run: Path) -> dict:
+    """A landing copy, a published warehouse built from it, and the environment for the CLI: the
+    module's first run restored (modes and times kept), whatever the previous test did to it."""
+    live = first_run / "site"
+    shutil.rmtree(live)
+    shutil.copytree(first_run / "template", live, symlinks=True)
+    return {"landing": live / "landing", "warehouse": live / "warehouse" / "ledger.duckdb",
+            "env": site_env(live), "root": live}
 
 
 def events_in(warehouse: Path) -> int:
@@ -217,7 +237,7 @@ def test_files_are_readable_by_whom_they_are_meant_for(site: dict) -> None:
 def test_foreseeable_errors_have_their_exit_code_and_no_traceback(tmp_path: Path) -> None:
     """Refused before anything is built (no published file is needed to see it)."""
     landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing),
            "CONSENT_LEDGER_WAREHOUSE": str(tmp_path / "warehouse" / "consent.duckdb"),
            "CONSENT_LEDGER_REPORTS": str(tmp_path / "reports"), "CONSENT_LEDGER_EXPORTS": str(tmp_path / "exports")}
@@ -308,7 +328,7 @@ def test_full_disk_fails_clearly_and_publishes_nothing(tmp_path: Path) -> None:
     """The warehouse on a 1 MB file system: the working database cannot grow. The run fails with
     its exit code and a clear message, never a traceback or "all checks passed"."""
     landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     small = tmp_path / "small"
     _mount_tmpfs(small, "size=1m")
     try:
@@ -328,7 +348,7 @@ def test_full_disk_fails_clearly_and_publishes_nothing(tmp_path: Path) -> None:
 
 def test_read_only_warehouse_fails_clearly(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     frozen = tmp_path / "frozen"
     _mount_tmpfs(frozen, "ro,size=1m")
     try:

@@ -1,5 +1,6 @@
 """The whole job on a scenario landing set, checked against answers a privacy lawyer wrote by hand
-(tests/fixtures/scenario/expected_status.csv, one row per question, with the reason why)."""
+(tests/fixtures/expected/resolution_scenario_status.csv, one row per question, with the reason why)
+over tests/fixtures/landing/resolution_scenario/."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import pytest
 
 from tests.conftest import FIXTURES, query
 
-SCENARIO = FIXTURES / "scenario"
-EXPECTED = list(csv.DictReader((SCENARIO / "expected_status.csv").open()))
+SCENARIO = FIXTURES / "landing" / "resolution_scenario"
+EXPECTED = list(csv.DictReader((FIXTURES / "expected" / "resolution_scenario_status.csv").open()))
 
 
 @pytest.fixture(scope="module")
 def warehouse(build_warehouse) -> Path:  # type: ignore[no-untyped-def]
-    return build_warehouse(SCENARIO / "landing", "2026-06-30")
+    return build_warehouse(SCENARIO, "2026-06-30")
 
 
 @pytest.mark.parametrize("row", EXPECTED, ids=[f"{r['email']}:{r['purpose']}" for r in EXPECTED])

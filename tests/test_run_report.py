@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,7 +15,6 @@ import pytest
 
 from orchestration.lib.report import RunReport
 from orchestration.lib.warehouse import connect_published
-from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"
 CHARTS = ("consent_over_time", "suppressions_added_lifted", "withdrawal_sla", "rejects")
@@ -73,20 +71,10 @@ def assert_links_resolve(page: Page, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One CLI run on the small core fixture; the report folder of that run."""
-    root = tmp_path_factory.mktemp("report")
-    warehouse = root / "warehouse" / "ledger.duckdb"
-    reports = root / "warehouse" / "reports"
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(FIXTURES / "core" / "landing"),
-         "--warehouse", str(warehouse), "--as-of", AS_OF],
-        # only this run's settings: another test module may have left CONSENT_LEDGER_* in os.environ
-        cwd=REPO, env={**{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_LEDGER_")},
-                       "CONSENT_LEDGER_SETTLE_SECONDS": "0", "CONSENT_LEDGER_REPORTS": str(reports)},
-        capture_output=True, text=True, check=False, timeout=900)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return reports / AS_OF
+def report(nightly_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    """The report folder of the session's one nightly run (tests/conftest.py nightly_run)."""
+    warehouse, _ = nightly_run
+    return warehouse.parent / "reports" / AS_OF
 
 
 def test_report_is_self_contained_with_relative_links(report: Path) -> None:
@@ -178,3 +166,18 @@ def test_report_renders_in_headless_chromium(browser: str, report: Path, tmp_pat
     if os.environ.get("CONSENT_LEDGER_SHOTS"):  # look at it by hand: CONSENT_LEDGER_SHOTS=/tmp/shots
         Path(os.environ["CONSENT_LEDGER_SHOTS"]).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(os.environ["CONSENT_LEDGER_SHOTS"]) / "run_report.png")
+
+
+def test_run_report_lists_deferred_files_and_landing_incidents(tmp_path: Path) -> None:
+    report = RunReport(as_of="2026-04-12", published=True, warehouse="w.duckdb",
+                       deferred_files=["webforms/2026-04-12/submissions_001.jsonl: settling"],
+                       landing_incidents=["webforms/2026-04-09/submissions_k.jsonl: changed after it was read "
+                                          "(appended; 10 -> 20 bytes, 1 -> 2 lines); read again"])
+    path = report.write(tmp_path)
+    markdown, html = path.read_text(), path.with_suffix(".html").read_text()
+    for text in (markdown, html):
+        assert "Deferred to the next run" in text and "submissions_001.jsonl: settling" in text
+        assert "Files changed after they were read" in text and "appended; 10 -&gt; 20 bytes" in html
+    assert "appended; 10 -> 20 bytes" in markdown
+    quiet = RunReport(as_of="2026-04-12", published=True, warehouse="w.duckdb").markdown()
+    assert "Deferred" not in quiet and "changed after" not in quiet

@@ -1,4 +1,4 @@
-"""Suppression sync files and outboxes across two nightly publishes of tests/fixtures/ops.
+"""Suppression sync files and outboxes across two nightly publishes of tests/fixtures/landing/marketing_ops/.
 
 Publish 1 (as of 2026-11-22) reads the 2026-11-20/21 files: femi and hana opted out of everything,
 jorge and pia out of the newsletter, lena asked not to be sold, ivan was erased, kim and pia hold
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -20,33 +19,20 @@ import pytest
 
 from orchestration.features.segment_export import ExportError
 from orchestration.features.suppression_sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
-from orchestration.lib.publish import publish
-from tests.conftest import FIXTURES, dbt_build, query
+from tests.conftest import query
 
-LANDING = FIXTURES / "ops" / "landing"
 FIRST, SECOND = "2026-11-22", "2026-11-28"
 EMAIL_FILES = [spec for spec in IMPORTS if spec.kind == "email"]
 
 
 @pytest.fixture(scope="module")
-def publishes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The published warehouse (ledger.duckdb, as in production) after each of two nightly builds
-    that read the previous publish; each day's folder lands on its day."""
-    work = tmp_path_factory.mktemp("sync_dbt")
-    database, landing = work / "work.duckdb", work / "landing"
-    warehouse = work / "warehouse" / "ledger.duckdb"
-    published: dict[str, Path] = {}
-    for as_of in (FIRST, SECOND):
-        for day in sorted(LANDING.glob("*/*")):
-            if day.name <= as_of and not (landing / day.parent.name / day.name).exists():
-                shutil.copytree(day, landing / day.parent.name / day.name)
-        result = dbt_build(landing, database, as_of, published=warehouse if warehouse.exists() else None)
-        assert result.returncode == 0, result.stdout[-6000:]
-        publish(database, warehouse)
-        published[as_of] = work / as_of / "ledger.duckdb"
-        published[as_of].parent.mkdir()
-        shutil.copy(warehouse, published[as_of])
-    return published
+def publishes(ops_history: dict) -> dict[str, Path]:
+    """The published warehouse (ledger.duckdb, as in production) after each of the first two nightly
+    builds of the marketing_ops landing, each reading the previous publish and each day's folder
+    landing on its day (copies from the session's tests/conftest.py ops_history)."""
+    states = ops_history["states"]
+    assert (states["nightly1"]["as_of"], states["nightly2"]["as_of"]) == (FIRST, SECOND)
+    return {FIRST: states["nightly1"]["latest"], SECOND: states["nightly2"]["latest"]}
 
 
 def emails(path: Path) -> list[str]:

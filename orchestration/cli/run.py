@@ -75,7 +75,7 @@ class RunOutcome:
         return not self.published and not self.failed_steps
 
 
-PARSE_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+PARSE_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 PARSE_STAMP = "consent_ledger_parse.json"
 
 

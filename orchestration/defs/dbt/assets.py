@@ -107,7 +107,7 @@ TRANSLATOR = SchemaTranslator()
 
 FINGERPRINT_ENV = "CONSENT_LEDGER_CODE_FINGERPRINT"
 # what decides the rows a dbt build writes and the tests it runs on them
-CODE_PATHS = ("models", "macros", "seeds", "tests/generic", "data-tests", "snapshots", "dbt_project.yml")
+CODE_PATHS = ("models", "macros", "seeds", "data-tests", "snapshots", "dbt_project.yml")
 
 
 def code_fingerprint(root: Path = paths.REPO_ROOT) -> str:
@@ -134,7 +134,7 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     export_environment()
     export_as_of(context.partition_key)
     os.environ[FINGERPRINT_ENV] = code_fingerprint()
-    # unit tests check the SQL, not the data: CI runs them (tests/conftest.py builds with them)
+    # unit tests check the SQL, not the data: they run once per suite (make unit, tests/test_dbt_unit_tests.py)
     args = ["build", "--exclude-resource-type", "unit_test"]
     if variables := dbt_vars():
         args += ["--vars", json.dumps(variables)]
