@@ -43,7 +43,7 @@ def _compile(landing: Path, database: Path, select: str) -> list[str]:
 
 def test_row_level_tests_read_only_files_not_yet_tested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     landing = tmp_path / "landing"
-    shutil.copytree(FIXTURES / "core" / "landing", landing)
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     database = tmp_path / "work" / "work.duckdb"
     database.parent.mkdir()
     monkeypatch.setenv(FINGERPRINT, "test-fingerprint")

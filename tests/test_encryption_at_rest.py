@@ -43,7 +43,7 @@ def cli_run(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 def test_a_key_without_the_crypto_module_is_a_clear_error(tmp_path: Path) -> None:
     """Fail closed: a configured key never silently writes plain files."""
-    shutil.copytree(FIXTURES / "core" / "landing", tmp_path / "landing")
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", tmp_path / "landing")
     result = cli_run(tmp_path, {encryption.KEY_ENV: KEY, encryption.EXTENSION_ENV: str(tmp_path / "missing")})
     assert result.returncode != 0
     assert "cannot write encrypted files" in result.stdout + result.stderr
@@ -57,7 +57,7 @@ def encrypted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         pytest.skip(f"DuckDB {duckdb.__version__} has no crypto module here: duckdb-extension-httpfs"
                     f"=={duckdb.__version__} is not installed (README, encryption at rest)")
     root = tmp_path_factory.mktemp("encrypted")
-    shutil.copytree(FIXTURES / "core" / "landing", root / "landing")
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", root / "landing")
     result = cli_run(root, {encryption.KEY_ENV: KEY})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     published = root / "warehouse" / "ledger.duckdb"
