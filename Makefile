@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS = false
 export GX_ANALYTICS_ENABLED = false
 export DAGSTER_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test unit lint ui clean bench docs
+.PHONY: install install-encryption run test unit lint ui clean bench docs
 
 $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(BIN)/consent-ledger: pyproject.toml constraints.txt
 	touch $@
 
 install: $(BIN)/consent-ledger
+
+# Opt-in encryption at rest (README, Guarantees): DuckDB 1.5.5 and the third-party wheel that carries
+# its crypto module for that version. The default stack (constraints.txt) stays on DuckDB 2.0.1.
+install-encryption: install
+	$(BIN)/pip install --quiet duckdb==1.5.5 duckdb-extension-httpfs==1.5.5
 
 # Install, generate sample landing data when there is none, run the nightly job once.
 # Freshly generated sample files are complete, so they need not wait out the settle time.
