@@ -1,0 +1,54 @@
+"""The Great Expectations gate on a real build: it passes on what dbt built, and it blocks an
+audience row for a cell a standing suppression reaches (the cells come from the one model that
+says which cells an event reaches, intermediate.int_consent_events__cells)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations.runner import run_suites
+from expectations.suites import SUITES
+from tests.conftest import FIXTURES
+
+LANDING = FIXTURES / "landing" / "marketing_ops"
+AS_OF = "2026-11-28"
+OVERLAP = next(spec for spec in SUITES if spec.name == "audience_excludes_suppressed")
+
+
+@pytest.fixture(scope="module")
+def built(build_warehouse: Callable[[Path, str], Path]) -> Path:
+    return build_warehouse(LANDING, AS_OF)
+
+
+def test_every_suite_passes_on_a_clean_build(built: Path) -> None:
+    results = run_suites(SUITES, built, date.fromisoformat(AS_OF))
+    assert [r.suite for r in results if not r.success] == []
+
+
+def test_an_audience_row_a_suppression_reaches_blocks_the_gate(built: Path, tmp_path: Path) -> None:
+    tampered = tmp_path / "tampered.duckdb"
+    shutil.copy2(built, tampered)
+    with duckdb.connect(str(tampered)) as con:
+        # a channel-wide or global opt-out in force, and one cell it reaches
+        cell = con.execute("""
+            select c.contact_key, c.purpose, c.channel
+            from consent.suppression_list as s
+            inner join intermediate.int_consent_events__cells as c
+                on c.event_id = s.evidence_event_id and c.contact_key = s.contact_key
+            where s.scope in ('global', 'channel')
+            order by all
+            limit 1
+        """).fetchone()
+        assert cell is not None, "the fixture has no global or channel suppression"
+        con.execute("""
+            insert into consent.marketable_audience (contact_key, email, purpose, channel, lawful_basis, regime)
+            values (?, 'planted@example.com', ?, ?, 'consent', 'opt_in')
+        """, list(cell))
+    [result] = run_suites([OVERLAP], tampered, date.fromisoformat(AS_OF))
+    assert not result.success
