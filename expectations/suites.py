@@ -168,17 +168,25 @@ SUITES: list[SuiteSpec] = [
         description="No contact is both in the marketable audience and suppressed for the same "
         "purpose and channel.",
         query="""
-            -- the cells a suppression's evidence event reaches: the one rule the resolver and the
-            -- suppression list use (intermediate.int_consent_events__cells), never re-derived here
             select a.contact_key, a.purpose, a.channel, s.reason, s.evidence_event_id
             from consent.marketable_audience as a
-            inner join intermediate.int_consent_events__cells as reached
-                on reached.contact_key = a.contact_key
-                and reached.purpose = a.purpose
-                and reached.channel = a.channel
             inner join consent.suppression_list as s
                 on s.contact_key = a.contact_key
-                and s.evidence_event_id = reached.event_id
+                and (s.scope = 'global'
+                     or (s.scope = 'channel' and s.channel = a.channel)
+                     or (s.scope = 'purpose' and s.purpose = a.purpose
+                         and (s.channel is null or s.channel = a.channel)))
+            where s.reason <> 'sale_opt_out'
+            union all
+            select a.contact_key, a.purpose, a.channel, s.reason, s.evidence_event_id
+            from consent.marketable_audience as a
+            inner join consent.suppression_list as s
+                on s.contact_key = a.contact_key and s.reason = 'sale_opt_out'
+                and (s.scope = 'global'
+                     or (s.scope = 'purpose' and s.purpose = a.purpose
+                         and (s.channel is null or s.channel = a.channel)))
+            inner join reference.consent_purposes as p
+                on p.purpose = a.purpose and p.is_sale_or_sharing
         """,
         expectations=_audience_overlap,
     ),

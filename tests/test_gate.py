@@ -1,6 +1,5 @@
 """The Great Expectations gate on a real build: it passes on what dbt built, and it blocks an
-audience row for a cell a standing suppression reaches (the cells come from the one model that
-says which cells an event reaches, intermediate.int_consent_events__cells)."""
+audience row for a cell a standing suppression blocks."""
 
 from __future__ import annotations
 
@@ -35,17 +34,16 @@ def test_an_audience_row_a_suppression_reaches_blocks_the_gate(built: Path, tmp_
     tampered = tmp_path / "tampered.duckdb"
     shutil.copy2(built, tampered)
     with duckdb.connect(str(tampered)) as con:
-        # a channel-wide or global opt-out in force, and one cell it reaches
+        # a global opt-out in force blocks every cell of its contact
         cell = con.execute("""
-            select c.contact_key, c.purpose, c.channel
+            select s.contact_key, c.purpose, c.channel
             from consent.suppression_list as s
-            inner join intermediate.int_consent_events__cells as c
-                on c.event_id = s.evidence_event_id and c.contact_key = s.contact_key
-            where s.scope in ('global', 'channel')
+            inner join consent.consent_status as c on c.contact_key = s.contact_key
+            where s.scope = 'global' and s.reason <> 'sale_opt_out'
             order by all
             limit 1
         """).fetchone()
-        assert cell is not None, "the fixture has no global or channel suppression"
+        assert cell is not None, "the fixture has no global suppression"
         con.execute("""
             insert into consent.marketable_audience (contact_key, email, purpose, channel, lawful_basis, regime)
             values (?, 'planted@example.com', ?, ?, 'consent', 'opt_in')
