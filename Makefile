@@ -43,13 +43,17 @@ test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The dbt unit tests alone (the `unit_tests:` blocks beside the models), on a scratch database:
-# seeds and models over an empty landing folder (unit tests read their inputs' columns), no data tests.
+# seeds and models over an empty landing folder (unit tests read their inputs' and `this`'s columns),
+# then the unit tests; no data tests.
 UNIT_DIR = $(CURDIR)/target/unit
 unit: install
 	rm -rf $(UNIT_DIR) && mkdir -p $(UNIT_DIR)/landing
 	CONSENT_LEDGER_LANDING=$(UNIT_DIR)/landing CONSENT_LEDGER_WORKING_DB=$(UNIT_DIR)/unit.duckdb \
 		CONSENT_LEDGER_AS_OF=2026-03-10 DBT_TARGET_PATH=$(UNIT_DIR)/target DBT_LOG_PATH=$(UNIT_DIR)/logs \
-		$(BIN)/dbt build --exclude-resource-type test --profiles-dir . --project-dir .
+		$(BIN)/dbt build --exclude-resource-type test --exclude-resource-type unit_test --profiles-dir . --project-dir . --quiet
+	CONSENT_LEDGER_LANDING=$(UNIT_DIR)/landing CONSENT_LEDGER_WORKING_DB=$(UNIT_DIR)/unit.duckdb \
+		CONSENT_LEDGER_AS_OF=2026-03-10 DBT_TARGET_PATH=$(UNIT_DIR)/target DBT_LOG_PATH=$(UNIT_DIR)/logs \
+		$(BIN)/dbt test --select resource_type:unit_test --profiles-dir . --project-dir .
 
 # The Dagster UI with the nightly schedule (http://127.0.0.1:3000), on the warehouse's own instance
 # (warehouse/dagster/, or CONSENT_LEDGER_DAGSTER_HOME), which `consent-ledger run` records its runs in.
