@@ -104,7 +104,9 @@
     {%- set args = invocation_args_dict -%}
     {#- dagster-dbt selects every asset as `--select fqn:*`: that is a complete build -#}
     {%- set partial_select = (args.get('select') or []) | reject('in', ['fqn:*', '*']) | list -%}
-    {%- if partial_select or args.get('exclude') or args.get('selector')
+    {#- leaving out the unit tests (they check SQL, not rows) still builds and tests every row -#}
+    {%- set partial_exclude = (args.get('exclude') or []) | reject('in', ['resource_type:unit_test']) | list -%}
+    {%- if partial_select or partial_exclude or args.get('selector')
           or 'test' in (args.get('exclude_resource_types') or [])
           or (args.get('resource_types') and 'test' not in args.get('resource_types')) -%}
         {{ return('select 1') }}
