@@ -83,6 +83,12 @@ notice_versions as (
 
 ),
 
+cell_purposes as (
+
+    select distinct purpose from cells
+
+),
+
 reconsent_policies as (
 
     -- each policy that requires re-consent × each purpose it applies to: the one place that
@@ -93,7 +99,7 @@ reconsent_policies as (
         cast(policy_versions.effective_from as timestamp) as effective_at,
         purposes.purpose
     from {{ ref('policy_versions') }} as policy_versions
-    inner join (select distinct purpose from cells) as purposes
+    inner join cell_purposes as purposes
         on policy_versions.purposes_affected = 'all'
         or list_contains(string_split(policy_versions.purposes_affected, '|'), purposes.purpose)
     where policy_versions.requires_reconsent
