@@ -8,6 +8,8 @@ imports no Dagster definitions and no CLI; `defs` imports no CLI; the sample-dat
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,14 @@ def test_every_module_imports_from_this_checkout() -> None:
                  if name.split(".")[0] in ("orchestration", "devtools", "expectations")
                  and getattr(module, "__file__", None) and not Path(module.__file__).resolve().is_relative_to(REPO)}
     assert not elsewhere, elsewhere
+
+
+def test_the_cli_can_prepare_the_manifest_before_the_dbt_assets_load() -> None:
+    """The nightly run imports the dbt area's resources (run date, dbt vars) to write
+    target/manifest.json; the dbt assets read that file when they load. On a fresh clone (no
+    target/) an eager import of the assets crashed `make run` before the manifest existed."""
+    code = ("import sys; import orchestration.defs.dbt.resources, orchestration.cli.run; "
+            "print('orchestration.defs.dbt.assets' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
