@@ -3,7 +3,9 @@
 {#- Tonight's inputs of the resolver per contact, as fingerprints (issue 9): the count and an
     order-free fingerprint of its accepted events, a fingerprint of its country rows, and one of
     the seeds the resolved models read and of the resolver's own SQL (the same on every row). int_contacts__affected compares
-    them with the ones stored after the last successful run. A view: it is read once a night. -#}
+    them with the ones stored after the last successful run. A view: it is read once a night.
+    The plain email is not an input: it is a function of contact_key until the erasure purge
+    clears it (macros/purge.sql), and a purge must not count as a change of the contact. -#}
 with
 
 events as (
@@ -25,7 +27,7 @@ event_fingerprints as (
         contact_key,
         count(*) as event_count,
         {{ row_fingerprint([
-            'event_id', 'email', 'source_system', 'scope', 'channel', 'purpose', 'action', 'lawful_basis',
+            'event_id', 'source_system', 'scope', 'channel', 'purpose', 'action', 'lawful_basis',
             'occurred_at', 'capture_method', 'capture_point', 'policy_version', 'was_prechecked',
             'double_opt_in_at', 'country_code', 'expires_at',
         ]) }} as event_fingerprint

@@ -37,6 +37,8 @@ identities as (
 
     select
         contact_key,
+        -- display only: contact_key is the identity; an erased contact's email may already be
+        -- purged (null) in the events, and is withheld below anyway
         min(email) as email,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,

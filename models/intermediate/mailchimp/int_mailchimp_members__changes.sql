@@ -1,8 +1,9 @@
 {#- Mailchimp member snapshots as versions: one row per usable member line (parsed, not archived),
     with the previous version's status and marketing permissions. A member's history is kept per
-    list_id + id (+ address). permission_states is the sorted list of the valid permission
-    elements (key = marketing_permission_id, else text) with their enabled flag, so reordering the
-    array is no change. Archived snapshots are not versions: archiving changes no consent, and a
+    list_id + id (+ address, told by its contact_key: the erasure purge clears the plain email).
+    permission_states is the sorted list of the valid permission elements (key =
+    marketing_permission_id, else text) with their enabled flag, so reordering the array is no
+    change. Archived snapshots are not versions: archiving changes no consent, and a
     member coming back is compared with the snapshot before the archive. -#}
 with
 
@@ -32,7 +33,7 @@ versions as (
 
     {{ snapshot_versions(
         'observations',
-        ['list_id', 'member_id', 'email'],
+        ['list_id', 'member_id', 'contact_key'],
         'last_changed_at',
         ['member_status', 'permission_states']
     ) }}

@@ -6,7 +6,8 @@
     new address (its first `false` is no event) and the old address keeps its opt-out. They are
     not merged across duplicate leads of one address: a stale `false` on a duplicate lead that
     was never unsubscribed must not lift the address's opt-out (fail closed); only a lead that
-    itself went true → false lifts. marketingSuspended is kept the same way. -#}
+    itself went true → false lifts. marketingSuspended is kept the same way. The address is told
+    by its contact_key, not the plain email, which the erasure purge clears (macros/purge.sql). -#}
 with
 
 leads as (
@@ -28,7 +29,7 @@ unsubscribed_observations as (
 
 unsubscribed_versions as (
 
-    {{ snapshot_versions('unsubscribed_observations', ['lead_id', 'email'], 'updated_at', ['flag_value']) }}
+    {{ snapshot_versions('unsubscribed_observations', ['lead_id', 'contact_key'], 'updated_at', ['flag_value']) }}
 
 ),
 
@@ -44,7 +45,7 @@ suspended_observations as (
 
 suspended_versions as (
 
-    {{ snapshot_versions('suspended_observations', ['lead_id', 'email'], 'updated_at', ['flag_value']) }}
+    {{ snapshot_versions('suspended_observations', ['lead_id', 'contact_key'], 'updated_at', ['flag_value']) }}
 
 ),
 

@@ -1,7 +1,8 @@
 {#- Salesforce Contact snapshots as versions: one row per usable contact line (parsed, not
     deleted), with the previous version's consent flags. A contact's history is kept per address:
     when the Email of a contact changes, the new address starts a history of its own, so its first
-    observation carries its flags. MailingCountry (a name or a code) is resolved to ISO alpha-2. -#}
+    observation carries its flags. The address is told by its contact_key, not the plain email,
+    which the erasure purge clears (macros/purge.sql). MailingCountry (a name or a code) is resolved to ISO alpha-2. -#}
 with
 
 contacts as (
@@ -32,7 +33,7 @@ versions as (
 
     {{ snapshot_versions(
         'observations',
-        ['contact_id', 'email'],
+        ['contact_id', 'contact_key'],
         'last_modified_at',
         ['has_opted_out_of_email', 'do_not_call', 'email_bounced_at']
     ) }}

@@ -2,10 +2,16 @@
     IndividualId names it (any extract, deleted contacts included: the person's choices still
     concern the address). One row per individual × address.
 
+    An address is identified by its contact_key, never by the plain email: the erasure purge
+    (macros/purge.sql) clears the email of an erased contact's staged records, and the
+    Individual's events (its ShouldForget above all) must still reach that contact the next
+    night. email is carried for display only and may be null once purged.
+
     An Individual's event is fanned out to each of its addresses, so each needs its own, stable
     source_record_id (the event_id hashes it): record_suffix is the contact that carried the
     address (the lowest contact id if several did), with '#n' when it was that contact's n-th
-    address (a contact whose Email changed). -#}
+    address (a contact whose Email changed; addresses first seen at the same instant are numbered
+    in contact_key order). -#}
 with
 
 contacts as (
@@ -22,11 +28,11 @@ contact_addresses as (
 
     select
         contact_id,
-        email,
+        max(email) as email,
         contact_key,
         min(last_modified_at) as first_seen_at
     from contacts
-    group by contact_id, email, contact_key
+    group by contact_id, contact_key
 
 ),
 
@@ -34,14 +40,14 @@ numbered_addresses as (
 
     select
         *,
-        row_number() over (partition by contact_id order by first_seen_at, email) as address_ordinal
+        row_number() over (partition by contact_id order by first_seen_at, contact_key) as address_ordinal
     from contact_addresses
 
 ),
 
 links as (
 
-    select distinct individual_id, contact_id, email
+    select distinct individual_id, contact_id, contact_key
     from contacts
     where individual_id is not null
 
@@ -51,7 +57,7 @@ individual_addresses as (
 
     select
         links.individual_id,
-        numbered_addresses.email,
+        max(numbered_addresses.email) as email,
         numbered_addresses.contact_key,
         min(
             numbered_addresses.contact_id
@@ -61,8 +67,8 @@ individual_addresses as (
     from links
     inner join numbered_addresses
         on numbered_addresses.contact_id = links.contact_id
-        and numbered_addresses.email = links.email
-    group by links.individual_id, numbered_addresses.email, numbered_addresses.contact_key
+        and numbered_addresses.contact_key = links.contact_key
+    group by links.individual_id, numbered_addresses.contact_key
 
 ),
 
