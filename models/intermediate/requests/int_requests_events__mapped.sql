@@ -13,8 +13,8 @@
     - id: request_id, else 'line:' + SHA-256 of the raw line, so a re-delivered copy is still a
       duplicate (flagged missing_request_id).
     review_reason lists every defect, comma-separated. Only a request without a usable address
-    (not a JSON object, no email, not an email) is rejected: request_without_address, counted in
-    the run report. -#}
+    (not a JSON object, no email, not an email: email_error, judged in staging) is rejected:
+    request_without_address, counted in the run report. -#}
 with
 
 requests as (
@@ -27,7 +27,9 @@ checked as (
 
     select
         *,
-        coalesce(is_json_object, false) and email is not null and {{ is_valid_email('email') }}
+        -- judged in staging while the address was known: email itself may be purged by now
+        -- (macros/purge.sql), the request still names its contact by contact_key
+        coalesce(is_json_object, false) and email_error is null and contact_key is not null
             as has_address,
         request_type in ('erasure', 'do_not_sell', 'objection', 'access') as is_known_type,
         -- the last instant of the extract day: the latest a request in this file can have happened

@@ -3,7 +3,8 @@
 {#- OneTrust consent receipts, one row per landed line: parsed and typed, nothing filtered. The
     purposes array stays JSON here; int_onetrust_events__mapped unnests it. Whether a line is
     test traffic, carries a supported identifier or a valid address is decided in the mapping,
-    so parse_error only names structural defects. -#}
+    so parse_error only names structural defects; email_error (whether the identifier is an
+    address) is judged here, once, because the erasure purge clears email later. -#}
 {#- The fields read from each line, extracted in one parse (macros/json.sql). -#}
 {%- set text_paths = [
     '$.receiptId',
@@ -94,6 +95,10 @@ final as (
     select
         *,
         {{ contact_key('email') }} as contact_key,
+        case
+            when email is null then 'missing_email'
+            when not {{ is_valid_email('email') }} then 'invalid_email'
+        end as email_error,
         case
             when not is_json_object then 'invalid_json'
             when test_kind is not null and test_kind <> 'NULL' and is_test is null then 'invalid_test_flag'

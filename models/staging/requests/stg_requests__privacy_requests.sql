@@ -50,6 +50,12 @@ final as (
     select
         *,
         {{ contact_key('email') }} as contact_key,
+        -- judged here, once, while the address is known: the erasure purge clears email later
+        -- (macros/purge.sql) and the mapping must still know the request named a valid address
+        case
+            when email is null then 'missing_email'
+            when not {{ is_valid_email('email') }} then 'invalid_email'
+        end as email_error,
         case
             when not is_json_object then 'invalid_json'
             when request_id is null then 'missing_request_id'
