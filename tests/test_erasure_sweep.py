@@ -9,6 +9,11 @@ bytes), in the tool exports, the run report, the Data Docs or the dbt log.
 
 Another person's address in free text (`unsub?email=victim.person@example.com`) is redacted too:
 free text is redacted for every contact, not only erased ones.
+
+A third person, Dora Forget, is erased only through Salesforce: her Individual says ShouldForget,
+and only her Contact record (which links to that Individual) names her address. Once the purge
+has cleared the contact's line and address, the next night must still link the Individual to her
+(by contact_key) and keep her erased.
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ from tests.conftest import FIXTURES, REPO
 
 AS_OF = "2026-03-10"
 ADDRESS = "carla.sweep@example.com"
-SPELLINGS = (ADDRESS, "carla.sweep\\u0040example.com", "carla.sweep%40example.com", "carla.sweep&#64;example.com")
 BYSTANDER = "victim.person@example.com"
+FORGOTTEN = "dora.forget@example.com"
+SALESFORCE_DAY = "2026-03-05"
 
 
 def submission(submission_id: str, email: str, form_id: str, page_url: str) -> str:
@@ -64,6 +70,19 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         json.dumps({"request_id": "sweep-dsr-1", "received_at": "2026-03-06T09:00:00Z", "email": ADDRESS,
                     "type": "erasure"}),
     ]) + "\n")
+    salesforce = landing / "salesforce" / SALESFORCE_DAY
+    salesforce.mkdir(parents=True)
+    (salesforce / "contact_forget.csv").write_text(
+        "Id,IndividualId,Email,MailingCountry,HasOptedOutOfEmail,DoNotCall,EmailBouncedDate,EmailBouncedReason,"
+        "LastModifiedDate,IsDeleted\n"
+        "003F00000000001AAA,0PKF00000000001AAA, Dora.Forget@Example.com ,Germany,true,false,,,"
+        "2026-03-05T09:00:00.000+0000,false\n"
+        "003F00000000002AAA,0PKF00000000002AAA,eve.stays@example.com,Germany,true,false,,,"
+        "2026-03-05T09:00:00.000+0000,false\n")
+    (salesforce / "individual_forget.csv").write_text(
+        "Id,HasOptedOutSolicit,HasOptedOutProcessing,ShouldForget,LastModifiedDate,IsDeleted\n"
+        "0PKF00000000001AAA,false,false,true,2026-03-05T10:00:00.000+0000,false\n"
+        "0PKF00000000002AAA,true,false,false,2026-03-05T10:00:00.000+0000,false\n")
     return {"root": root, "warehouse": run(root, AS_OF)}
 
 
@@ -79,9 +98,11 @@ def run(root: Path, as_of: str) -> Path:
     return warehouse
 
 
-def spelled_in(text: str) -> list[str]:
+def spelled_in(text: str, address: str = ADDRESS) -> list[str]:
     lowered = text.lower()
-    return [spelling for spelling in SPELLINGS if spelling in lowered]
+    local, domain = address.split("@")
+    spellings = (address, f"{local}\\u0040{domain}", f"{local}%40{domain}", f"{local}&#64;{domain}")
+    return [spelling for spelling in spellings if spelling in lowered]
 
 
 def test_the_erasure_was_honoured(swept: dict[str, Path]) -> None:
@@ -122,7 +143,7 @@ def test_no_file_written_holds_any_spelling(swept: dict[str, Path]) -> None:
         assert not found, f"{path}: {found}"
 
 
-def working_store_spellings(working: Path) -> list[str]:
+def working_store_spellings(working: Path, address: str = ADDRESS) -> list[str]:
     """Every VARCHAR column of every table and view of the working database holding a spelling,
     and the spellings left anywhere in the file's bytes (freed blocks included)."""
     found = []
@@ -132,22 +153,20 @@ def working_store_spellings(working: Path) -> list[str]:
         assert len(columns) > 100
         for schema, table, column in columns:
             values = con.execute(f'select distinct lower("{column}") from "{schema}"."{table}"').fetchall()
-            if [v for (v,) in values if v and spelled_in(v)]:
+            if [v for (v,) in values if v and spelled_in(v, address)]:
                 found.append(f"{schema}.{table}.{column}")
-    found += [f"file bytes: {s}" for s in spelled_in(working.read_bytes().decode("utf-8", errors="replace"))]
+    text = working.read_bytes().decode("utf-8", errors="replace")
+    found += [f"file bytes: {s}" for s in spelled_in(text, address)]
     return found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the parsed address columns of staging and mapping stay (seeds/_personal_data.yml): the mapping "
-    "models re-derive contact keys and Salesforce Individual links from them every night, and clearing "
-    "them dropped the erasure event itself on the next night"))
 def test_working_store_holds_no_spelling(swept: dict[str, Path]) -> None:
     """Every raw line and address of the erased person is purged from the working database after
     the run, and the file compacted so no freed block still holds them."""
     working = working_db(swept["warehouse"])
     assert working.is_file()
     assert working_store_spellings(working) == []
+    assert working_store_spellings(working, FORGOTTEN) == []
 
 
 def test_working_store_keeps_what_others_need(swept: dict[str, Path]) -> None:
@@ -231,17 +250,47 @@ def test_purged_lines_are_not_judged_again(next_night: dict[str, Path]) -> None:
 
 
 def test_a_redelivered_address_is_purged_again(next_night: dict[str, Path]) -> None:
+    """The re-delivered address is gone again after the second night: raw line, parsed address
+    columns, free text and the file's bytes; every place it could stay is declared in the seed."""
     working = working_db(next_night["warehouse"])
-    # every column the seed declares is clean again; the parsed address columns it leaves out on
-    # purpose (seeds/_personal_data.yml) still hold it, see test_working_store_holds_no_spelling
     with (REPO / "seeds" / "personal_data_columns.csv").open(encoding="utf-8") as seed:
         declared = {f"{row['model_name']}.{row['column_name']}" for row in csv.DictReader(seed)}
-    found = [place for place in working_store_spellings(working) if not place.startswith("file bytes")]
-    assert found, "the parsed address columns should still hold the redelivered address"
-    assert [place for place in found if place.split(".", 1)[1] in declared] == []
+    assert {"stg_webforms__submissions.email", "int_consent_events__unioned.email"} <= declared
+    assert working_store_spellings(working) == []
     with duckdb.connect(str(working), read_only=True) as con:
         redelivered = con.execute("select raw_text from staging.base_landing__lines "
                                   "where file_name = ? and line_number = 1",
                                   [f"webforms/{NEXT_NIGHT}/submissions_001.jsonl"]).fetchall()
     assert len(redelivered) == 1
     assert redelivered[0][0].startswith("[erased line ")
+
+
+def test_a_salesforce_erasure_stays_linked_after_the_purge(next_night: dict[str, Path]) -> None:
+    """The failure seen before (seeds/_personal_data.yml): once the purge cleared the address of
+    Dora's Salesforce contact, the next night could not link her Individual's ShouldForget to her
+    (unknown_individual), re-resolved her as not erased and published nothing. The Individual is
+    linked by contact_key, so the erasure event stays, she stays erased, the night publishes (run()
+    asserts it) and her address is in neither night's working store."""
+    before, after = next_night["before"], next_night["warehouse"]
+
+    def forgotten(warehouse: Path) -> dict[str, object]:
+        with connect_published(warehouse) as con:
+            return {
+                "contact": con.execute("select is_erased, email from consent.contacts where contact_key = sha256(?)",
+                                       [FORGOTTEN]).fetchall(),
+                "erasures": con.execute("select event_id, source_system from consent.consent_events "
+                                        "where contact_key = sha256(?) and action = 'erasure'",
+                                        [FORGOTTEN]).fetchall(),
+                "unknown": con.execute("select count(*) from audit.rejected_records "
+                                       "where reason = 'unknown_individual'").fetchone()[0],
+                "bystander": con.execute("select email from consent.contacts where contact_key = sha256(?)",
+                                         ["eve.stays@example.com"]).fetchall(),
+            }
+
+    first, second = forgotten(before), forgotten(after)
+    assert first["contact"] == [(True, None)]
+    assert len(first["erasures"]) == 1 and first["erasures"][0][1] == "salesforce"
+    assert second == first
+    assert second["unknown"] == 0
+    assert second["bystander"] == [("eve.stays@example.com",)]
+    assert working_store_spellings(working_db(after), FORGOTTEN) == []
