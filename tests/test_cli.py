@@ -310,3 +310,54 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tty: bool, monkeypat
         assert text.splitlines() == [
             "- consent_ledger_dbt ...", "  [consent_ledger_dbt] a warning", text.splitlines()[2],
             "- warehouse__published ...", text.splitlines()[4]]
+
+
+def _land_every_source_table(landing: Path, day: str) -> dict[str, Path]:
+    """One fresh regular file for each landed source table (its landing_glob in the sources yml)."""
+    import yaml
+
+    files = {}
+    for sources_yml in sorted((REPO / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(sources_yml.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                glob = table["config"]["meta"]["landing_glob"]
+                path = landing / glob.replace("*", day, 1).replace("*", "_001")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("{}\n", encoding="utf-8")
+                files[f"{source['name']}.{table['name']}"] = path
+    return files
+
+
+def test_freshness_never_follows_a_link_nor_opens_a_special_file(tmp_path: Path) -> None:
+    """A stale source stays stale when a link to a fresh file (or a pipe) lands beside its files:
+    links and special files are counted apart, never read (a pipe would block a reader)."""
+    landing, day = tmp_path / "landing", "2026-11-29"
+    files = _land_every_source_table(landing, day)
+    stale = time.time() - 30 * 86400
+    os.utime(files["requests.privacy_requests"], (stale, stale))
+    outside = tmp_path / "elsewhere" / "fresh.jsonl"
+    outside.parent.mkdir()
+    outside.write_text("{}\n", encoding="utf-8")
+    folder = files["requests.privacy_requests"].parent
+    (folder / "privacy_requests_link.jsonl").symlink_to(outside)
+    os.mkfifo(folder / "privacy_requests_pipe.jsonl")
+    result = cli_process("freshness", "--landing", str(landing), "--warehouse", str(tmp_path / "w" / "ledger.duckdb"))
+    assert result.returncode == cli.EXIT_BLOCKED, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()
+             if line.startswith("  ") and len(line.split()) > 1 and "." in line.split()[1]}
+    assert lines.pop("requests.privacy_requests") == "ERROR", result.stdout
+    assert set(lines.values()) == {"PASS"}, result.stdout
+    assert "not read: 2 link(s) or special file(s) (fifo 1, symlink 1)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_freshness_without_a_file_is_past_its_error_threshold(tmp_path: Path) -> None:
+    """Fail closed: a table with no landed file is not fresh."""
+    from orchestration.lib.landing import FreshnessRule, landing_freshness
+
+    rule = FreshnessRule("requests.privacy_requests", "requests/*/privacy_requests*.jsonl", 2 * 86400, 7 * 86400)
+    (tmp_path / "requests" / "2026-11-29").mkdir(parents=True)
+    (tmp_path / "requests" / "2026-11-29" / "privacy_requests_001.jsonl").symlink_to("/etc/hostname")
+    results, never_read = landing_freshness(tmp_path, [rule])
+    assert [(r.status, r.files, r.newest_age) for r in results] == [("error", 0, None)]
+    assert never_read == {"symlink": 1}
