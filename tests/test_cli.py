@@ -361,3 +361,23 @@ def test_freshness_without_a_file_is_past_its_error_threshold(tmp_path: Path) ->
     results, never_read = landing_freshness(tmp_path, [rule])
     assert [(r.status, r.files, r.newest_age) for r in results] == [("error", 0, None)]
     assert never_read == {"symlink": 1}
+
+
+def test_a_crash_is_exit_70_with_one_line_and_a_private_crash_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug is told apart from a blocked run (3), a failed run (4) and a user error (2): exit 70,
+    one line on stderr, the traceback in a crash file only the service user can read."""
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "cmd_quarantine_list", broken)
+    monkeypatch.setenv("CONSENT_LEDGER_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.delenv("CONSENT_LEDGER_DEBUG", raising=False)
+    assert main(["quarantine", "list", "--warehouse", str(tmp_path / "ledger.duckdb")]) == cli.EXIT_CRASH == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: boom)" in err and "Traceback" not in err
+    [crash] = (tmp_path / "reports").glob("crash-*.txt")
+    assert "Traceback" in crash.read_text() and "boom" in crash.read_text()
+    assert crash.stat().st_mode & 0o777 == 0o600
+    assert len({cli.EXIT_OK, cli.EXIT_USER_ERROR, cli.EXIT_BLOCKED, cli.EXIT_RUN_FAILED, cli.EXIT_BUSY,
+                cli.EXIT_CRASH}) == 6

@@ -575,3 +575,17 @@ def test_a_damaged_privacy_request_that_names_an_address_is_honoured_and_flagged
     erased = query(corpus["db1"], "select count(*) from consent.consent_events where contact_key = ? "
                                   "and action = 'erasure'", [contact_key("corpus.nul@acme.example")])
     assert erased == [(1,)]
+
+
+def test_the_run_report_lists_deferred_files_and_incidents_from_the_build(corpus: dict) -> None:
+    """What the run report shows (orchestration.lib.landing.landing_notes) comes from the built
+    audit tables: every deferred file with its reason, and tonight's changed files, names masked."""
+    from orchestration.lib.landing import landing_notes
+
+    deferred, incidents = landing_notes(corpus["db2"], AS_OF_2)
+    assert f"webforms/{DAY}/.submissions_001.jsonl: in_flight_name" in deferred
+    assert f"_staging/{DAY}/submissions_005.jsonl: in_flight_name" in deferred
+    changed = {note.split(": changed after it was read")[0] for note in incidents}
+    assert changed == {corpus["grow"], masked_name(ADDRESS_LOADED)}
+    assert all("appended" in note and "read again" in note for note in incidents)
+    assert landing_notes(corpus["db1"], AS_OF_1)[1] == []
