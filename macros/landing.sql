@@ -7,6 +7,10 @@
     line_error (not UTF-8, NUL bytes, duplicate JSON key) is rejected by int_landing__rejections
     and never parsed. The landing folder itself is walked by base_landing__scan.
 
+    damaged_lines=true (privacy requests, which are never dropped): a line with NUL bytes or bytes
+    that are not UTF-8 is returned too, as far as it can be read (readable_text); it is still
+    rejected as that line by int_landing__rejections, and the model that honours it flags it.
+
     Incremental (issue 9: parse once): in an incremental staging model only the files this model
     has not staged yet are returned: a file version (file_name + content_sha256) not in the
     model's table, which covers a new file, a file re-read because its content changed, a file
@@ -14,7 +18,7 @@
     model writes them with delete+insert by file_name; staging_pre_hook() first drops what a full
     refresh would not hold (an older version of a file, a file dated after the run date). Staged
     rows carry content_sha256 for this. -#}
-{% macro landing_lines(source_system, entity) -%}
+{% macro landing_lines(source_system, entity, damaged_lines=false) -%}
     {%- if is_incremental() %}
     with
 
@@ -29,7 +33,14 @@
         lines.source_system,
         lines.file_name,
         lines.line_number,
+        {%- if damaged_lines %}
+        case
+            when lines.line_error in ('nul_bytes', 'invalid_utf8') then {{ readable_text('lines.raw_text') }}
+            else lines.raw_text
+        end as raw_text,
+        {%- else %}
         lines.raw_text,
+        {%- endif %}
         lines.extract_date,
         lines.loaded_at,
         lines.content_sha256
@@ -42,12 +53,23 @@
     where lines.source_system = '{{ source_system }}'
         and lines.entity = '{{ entity }}'
         and lines.line_number > 0
+        {%- if damaged_lines %}
+        and (lines.line_error is null or lines.line_error in ('nul_bytes', 'invalid_utf8'))
+        {%- else %}
         and lines.line_error is null
+        {%- endif %}
         and lines.file_error is null
         and lines.extract_date <= {{ as_of_date() }}
     {%- if is_incremental() %}
         and staged_files.file_name is null
     {%- endif %}
+{%- endmacro %}
+
+{#- A damaged record as far as it can be read: base_landing__scan shows a NUL byte as `\x00` (dropped
+    here: it is never content, e.g. the padding a crashed writer leaves) and a byte that is not UTF-8
+    as `\xNN` (here U+FFFD, so an address holding one stays invalid). -#}
+{% macro readable_text(expr) -%}
+    {{ regexp_replace_all(regexp_replace_all(expr, '\\\\x00', ''), '\\\\x[0-9a-f]{2}', '�') }}
 {%- endmacro %}
 
 {#- Config of every staging model: incremental by file (see landing_lines). -#}
@@ -87,12 +109,12 @@
 {#- The lines of one JSON entity (landing_lines), each parsed once into `doc` for the staging model
     to pick its fields from (macros/json.sql); a line that is not a JSON object has a null doc.
     The JSON counterpart of landing_csv_records: a new JSON source's staging model starts here. -#}
-{% macro landing_json_records(source_system, entity) -%}
+{% macro landing_json_records(source_system, entity, damaged_lines=false) -%}
     with
 
     json_lines as (
 
-        {{ landing_lines(source_system, entity) }}
+        {{ landing_lines(source_system, entity, damaged_lines) }}
 
     )
 

@@ -310,3 +310,74 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tty: bool, monkeypat
         assert text.splitlines() == [
             "- consent_ledger_dbt ...", "  [consent_ledger_dbt] a warning", text.splitlines()[2],
             "- warehouse__published ...", text.splitlines()[4]]
+
+
+def _land_every_source_table(landing: Path, day: str) -> dict[str, Path]:
+    """One fresh regular file for each landed source table (its landing_glob in the sources yml)."""
+    import yaml
+
+    files = {}
+    for sources_yml in sorted((REPO / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(sources_yml.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                glob = table["config"]["meta"]["landing_glob"]
+                path = landing / glob.replace("*", day, 1).replace("*", "_001")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("{}\n", encoding="utf-8")
+                files[f"{source['name']}.{table['name']}"] = path
+    return files
+
+
+def test_freshness_never_follows_a_link_nor_opens_a_special_file(tmp_path: Path) -> None:
+    """A stale source stays stale when a link to a fresh file (or a pipe) lands beside its files:
+    links and special files are counted apart, never read (a pipe would block a reader)."""
+    landing, day = tmp_path / "landing", "2026-11-29"
+    files = _land_every_source_table(landing, day)
+    stale = time.time() - 30 * 86400
+    os.utime(files["requests.privacy_requests"], (stale, stale))
+    outside = tmp_path / "elsewhere" / "fresh.jsonl"
+    outside.parent.mkdir()
+    outside.write_text("{}\n", encoding="utf-8")
+    folder = files["requests.privacy_requests"].parent
+    (folder / "privacy_requests_link.jsonl").symlink_to(outside)
+    os.mkfifo(folder / "privacy_requests_pipe.jsonl")
+    result = cli_process("freshness", "--landing", str(landing), "--warehouse", str(tmp_path / "w" / "ledger.duckdb"))
+    assert result.returncode == cli.EXIT_BLOCKED, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()
+             if line.startswith("  ") and len(line.split()) > 1 and "." in line.split()[1]}
+    assert lines.pop("requests.privacy_requests") == "ERROR", result.stdout
+    assert set(lines.values()) == {"PASS"}, result.stdout
+    assert "not read: 2 link(s) or special file(s) (fifo 1, symlink 1)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_freshness_without_a_file_is_past_its_error_threshold(tmp_path: Path) -> None:
+    """Fail closed: a table with no landed file is not fresh."""
+    from orchestration.lib.landing import FreshnessRule, landing_freshness
+
+    rule = FreshnessRule("requests.privacy_requests", "requests/*/privacy_requests*.jsonl", 2 * 86400, 7 * 86400)
+    (tmp_path / "requests" / "2026-11-29").mkdir(parents=True)
+    (tmp_path / "requests" / "2026-11-29" / "privacy_requests_001.jsonl").symlink_to("/etc/hostname")
+    results, never_read = landing_freshness(tmp_path, [rule])
+    assert [(r.status, r.files, r.newest_age) for r in results] == [("error", 0, None)]
+    assert never_read == {"symlink": 1}
+
+
+def test_a_crash_is_exit_70_with_one_line_and_a_private_crash_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug is told apart from a blocked run (3), a failed run (4) and a user error (2): exit 70,
+    one line on stderr, the traceback in a crash file only the service user can read."""
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "cmd_quarantine_list", broken)
+    monkeypatch.setenv("CONSENT_LEDGER_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.delenv("CONSENT_LEDGER_DEBUG", raising=False)
+    assert main(["quarantine", "list", "--warehouse", str(tmp_path / "ledger.duckdb")]) == cli.EXIT_CRASH == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: boom)" in err and "Traceback" not in err
+    [crash] = (tmp_path / "reports").glob("crash-*.txt")
+    assert "Traceback" in crash.read_text() and "boom" in crash.read_text()
+    assert crash.stat().st_mode & 0o777 == 0o600
+    assert len({cli.EXIT_OK, cli.EXIT_USER_ERROR, cli.EXIT_BLOCKED, cli.EXIT_RUN_FAILED, cli.EXIT_BUSY,
+                cli.EXIT_CRASH}) == 6

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import json
 import lzma
@@ -57,6 +58,46 @@ HAND_WRITTEN = {
         '"type": "do_not_sell"}',
     ],
 }
+
+
+# files whose name holds an address (issue 11): never published unmasked, read or quarantined as
+# their name says; ADDRESS_LOADED grows between the two builds (an incident under a masked name)
+ADDRESS = "carla.sweep@example.com"
+ADDRESS_LOADED = f"webforms/{DAY}/submissions_carla.sweep%40example.com.jsonl"
+ADDRESS_QUARANTINED = f"webforms/{DAY}/carla.sweep@example.com.jsonl"
+ADDRESS_REJECTED = f"requests/{DAY}/privacy_requests_Carla.Sweep@Example.com.jsonl"
+
+# privacy requests on damaged lines (NUL bytes, bytes that are not UTF-8) that name a valid address:
+# honoured at their own time, flagged for review, and still listed as rejected lines
+DAMAGED_REQUESTS = f"requests/{DAY}/privacy_requests_k_damaged.jsonl"
+DAMAGED_LINES = [
+    b'{"request_id": "dsr-d1", "received_at": "2026-04-09T10:00:00Z", "email": "corpus.nul@acme.example", '
+    b'"type": "erasure", "note": "x\x00y"}',
+    b'{"request_id": "dsr-d2", "received_at": "2026-04-09T10:05:00Z", "email": "corpus.latin@acme.example", '
+    b'"type": "objection", "note": "caf\xe9"}',
+    b'{"request_id": "dsr-d3", "received_at": "2026-04-09T10:10:00Z", "email": "corpus.padded@acme.example", '
+    b'"type": "do_not_sell"}\x00\x00\x00\x00',
+    b'{"request_id": "dsr-d4", "received_at": "2026-04-09T10:15:00Z", "email": "no address\x00", '
+    b'"type": "erasure"}',
+    # one good line: a file where no line decodes is not text at all (quarantined whole)
+    b'{"request_id": "dsr-d5", "received_at": "2026-04-09T10:20:00Z", "email": "corpus.fine@acme.example", '
+    b'"type": "access"}',
+]
+# line -> (address, action, line damage); line 4 names no valid address: rejected only
+DAMAGED_EXPECTED = {
+    1: ("corpus.nul@acme.example", "erasure", "nul_bytes"),
+    2: ("corpus.latin@acme.example", "opt_out", "invalid_utf8"),
+    3: ("corpus.padded@acme.example", "sale_opt_out", "nul_bytes"),
+}
+
+
+def masked_name(relative_path: str) -> str:
+    """The published name of a landed file whose path names an address: every address masked as
+    macros/redaction.sql masks raw lines (a `_` belongs to an address's local part, so the prefix
+    goes with it), the extension kept, and the SHA-256 of the path after it to find the file."""
+    digest = hashlib.sha256(relative_path.encode()).hexdigest()[:12]
+    folder, name = relative_path.rsplit("/", 1)
+    return f"{folder}/[email redacted].{name.rsplit('.', 1)[1]} [path sha256:{digest}]"
 
 
 @dataclass
@@ -251,6 +292,17 @@ def build_corpus(landing: Path, generated: Path) -> list[Kind]:
     for name in in_flight:
         _put(landing, name, gzip.compress(good) if name.endswith(".part") else good)
         kinds.append(Kind(f"in_flight.{name}", name, "deferred", "in_flight_name"))
+
+    # damaged privacy requests: each line rejected as that line, and honoured when it names an address
+    _put(landing, DAMAGED_REQUESTS, _join(DAMAGED_LINES))
+    kinds.append(Kind("requests.damaged_lines", DAMAGED_REQUESTS, "loaded",
+                      line_reasons={1: "nul_bytes", 2: "invalid_utf8", 3: "nul_bytes", 4: "nul_bytes"},
+                      lines_read=len(DAMAGED_LINES)))
+
+    # names that hold an address (checked apart: they are published under their masked name)
+    _put(landing, ADDRESS_LOADED, _join(web_lines[:2]))
+    _put(landing, ADDRESS_QUARANTINED, good)
+    _put(landing, ADDRESS_REJECTED, b'{"request_id": "dsr-a1", "received_at": "2026-04-09T09:00:00Z"\n')
     return kinds
 
 
@@ -286,6 +338,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         (landing / f"webforms/{DAY}/submissions_003.jsonl.part").rename(finished)
         finished.write_bytes(_join(web_lines))
         _put(landing, grow_name, _join(web_lines[:3]) + web_lines[0] + b"\n")
+        _put(landing, ADDRESS_LOADED, _join(web_lines[:3]))
         second = dbt_build(landing, database, AS_OF_2)
     finally:
         if previous is None:
@@ -376,7 +429,9 @@ def test_every_landed_file_is_accounted_for(corpus: dict) -> None:
     on_disk = set()
     for folder, dirs, files in os.walk(landing):  # does not follow links; a linked folder is in dirs
         for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
-            on_disk.add((Path(folder) / name).relative_to(landing).as_posix())
+            path = (Path(folder) / name).relative_to(landing).as_posix()
+            on_disk.add(masked_name(path) if path in (ADDRESS_LOADED, ADDRESS_QUARANTINED, ADDRESS_REJECTED)
+                        else path)
     recon = _reconciliation(corpus["db2"])
     assert on_disk <= set(recon), sorted(on_disk - set(recon))
 
@@ -446,3 +501,91 @@ def test_quarantine_list_command_shows_what_blocks_and_how_to_unblock(
     assert f"{corpus['landing']}/webforms/{DAY}/submissions_bin_xz.jsonl: compressed_xz" in out
     assert f"{corpus['landing']}/hubspot/{DAY}/contacts_x.jsonl" not in out  # replaced: no longer blocks
     assert "To unblock" in out
+
+
+def _published_texts(database: Path) -> list[tuple[str, str, str]]:
+    """(table, column, value) of every text value in the published schemas and the file names the
+    working store keeps beside the raw lines."""
+    columns = query(database, "select table_schema, table_name, column_name from information_schema.columns "
+                              "where table_schema in ('audit', 'consent') and data_type = 'VARCHAR'")
+    columns += [("staging", "base_landing__lines", "file_name"), ("staging", "base_landing__files", "file_name")]
+    found = []
+    for schema, table, column in columns:
+        for (value,) in query(database, f'select distinct "{column}" from {schema}."{table}" '
+                                        f'where "{column}" is not null'):
+            found.append((f"{schema}.{table}", column, value))
+    return found
+
+
+@pytest.mark.parametrize("build", ["db1", "db2"])
+def test_a_file_named_after_an_address_is_published_masked(corpus: dict, build: str) -> None:
+    """A landed file whose name holds an address (plain, URL-escaped, any case) never publishes it:
+    its name is masked like a raw line, with the SHA-256 of its path to find it and the contact
+    key beside its quarantine row; it is still read, quarantined or rejected as its name says."""
+    database = corpus[build]
+    leaks = [(t, c, v) for t, c, v in _published_texts(database) if "sweep" in v.lower()]
+    assert not leaks, leaks[:10]
+    recon = _reconciliation(database)
+    loaded, quarantined, rejected = (masked_name(p) for p in (ADDRESS_LOADED, ADDRESS_QUARANTINED, ADDRESS_REJECTED))
+    assert recon[loaded]["file_status"] == "loaded" and recon[loaded]["is_balanced"]
+    assert (recon[quarantined]["file_status"], recon[quarantined]["file_error"]) == ("quarantined",
+                                                                                   "unrecognized_file")
+    assert recon[rejected]["rejected"] == 1
+    from orchestration.lib.identity import contact_key
+
+    keys = dict(query(database, "select file_name, contact_key from audit.rejected_records where line_number = 0"))
+    assert keys[quarantined] == contact_key(ADDRESS)
+
+
+def test_quarantine_list_and_unblock_message_mask_file_names(corpus: dict) -> None:
+    from orchestration.lib.landing import quarantine_list, unblock_instructions
+
+    rows = quarantine_list(corpus["db2"])
+    message = "\n".join(unblock_instructions(corpus["landing"], rows))
+    assert masked_name(ADDRESS_QUARANTINED) in message
+    assert "sweep" not in message.lower()
+
+
+def test_a_changed_file_named_after_an_address_is_an_incident_under_its_masked_name(corpus: dict) -> None:
+    incidents = query(corpus["db2"], "select file_name, change from audit.landing_incidents")
+    assert (masked_name(ADDRESS_LOADED), "appended") in incidents
+
+
+def test_a_damaged_privacy_request_that_names_an_address_is_honoured_and_flagged(corpus: dict) -> None:
+    """NUL bytes or bytes that are not UTF-8 do not drop a privacy request: it is honoured at its own
+    time, its review_reason names the damage, and the line is still listed as rejected."""
+    from orchestration.lib.identity import contact_key
+
+    events = {
+        (line, key): (action, str(occurred), review)
+        for line, key, action, occurred, review in query(
+            corpus["db1"], "select line_number, contact_key, action, occurred_at, review_reason "
+                           "from intermediate.int_consent_events__deduplicated "
+                           "where outcome = 'event' and file_name = ?", [DAMAGED_REQUESTS])
+    }
+    assert {line for line, _ in events} == set(DAMAGED_EXPECTED)
+    for line, (address, action, damage) in DAMAGED_EXPECTED.items():
+        got_action, occurred, review = events[line, contact_key(address)]
+        assert got_action == action
+        assert occurred.startswith(f"{DAY} 10:")
+        assert damage in (review or "").split(","), review
+    rejected = _rejections(corpus["db1"])[DAMAGED_REQUESTS]
+    assert {n: {DAMAGED_EXPECTED.get(n, (None, None, "nul_bytes"))[2]} <= r for n, r in rejected.items()} == {
+        1: True, 2: True, 3: True, 4: True}  # the good line 5 is not rejected
+    erased = query(corpus["db1"], "select count(*) from consent.consent_events where contact_key = ? "
+                                  "and action = 'erasure'", [contact_key("corpus.nul@acme.example")])
+    assert erased == [(1,)]
+
+
+def test_the_run_report_lists_deferred_files_and_incidents_from_the_build(corpus: dict) -> None:
+    """What the run report shows (orchestration.lib.landing.landing_notes) comes from the built
+    audit tables: every deferred file with its reason, and tonight's changed files, names masked."""
+    from orchestration.lib.landing import landing_notes
+
+    deferred, incidents = landing_notes(corpus["db2"], AS_OF_2)
+    assert f"webforms/{DAY}/.submissions_001.jsonl: in_flight_name" in deferred
+    assert f"_staging/{DAY}/submissions_005.jsonl: in_flight_name" in deferred
+    changed = {note.split(": changed after it was read")[0] for note in incidents}
+    assert changed == {corpus["grow"], masked_name(ADDRESS_LOADED)}
+    assert all("appended" in note and "read again" in note for note in incidents)
+    assert landing_notes(corpus["db1"], AS_OF_1)[1] == []

@@ -141,6 +141,7 @@ def test_unreadable_landing_file_blocks_publication(site: dict) -> None:
     assert "all_files_balance" in result.stdout
     assert "webforms/2026-03-06/submissions_001.jsonl" in result.stdout
     assert "compressed_gzip" in result.stdout
+    assert "To unblock: remove each file, or replace it" in result.stdout  # says exactly how
     assert digest(site["warehouse"]) == before
     report = (site["root"] / "reports" / AS_OF / "run_report.md").read_text()
     assert "NOT published" in report

@@ -149,7 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_freshness(args: argparse.Namespace) -> int:
-    """`dbt source freshness` with the nightly build's settings, so dbt keeps its saved parse."""
+    """Freshness of the landed files against the sources yml thresholds; links and special files
+    are never read (orchestration.cli.run.source_freshness)."""
     from orchestration.lib.lock import RunInProgressError
 
     try:
@@ -226,10 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     fresh = subparsers.add_parser(
-        "freshness", help="dbt source freshness of the landed files, with the nightly build's settings",
+        "freshness", help="how old the newest landed file of each source table is, against its thresholds",
         formatter_class=HelpFormatter,
-        description="Run `dbt source freshness` with the same profile, vars and environment as the nightly "
-                    "build, so dbt reuses its saved parse (seconds) instead of re-parsing the project.")
+        description="For each landed source table, the age of its newest regular file against the warn_after / "
+                    "error_after of its sources yml (the same thresholds `dbt source freshness` reads). The "
+                    "landing folder is walked without following links, like the nightly scan: links and "
+                    "special files are counted, never read.")
     fresh.add_argument("--landing", type=Path, default=None, help=LANDING_HELP)
     fresh.add_argument("--warehouse", type=Path, default=None, help=WAREHOUSE_HELP)
     fresh.set_defaults(func=cmd_freshness)

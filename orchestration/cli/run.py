@@ -469,28 +469,50 @@ def tonight_counts(database: Path, as_of: str) -> dict[str, Any]:
 
 
 def source_freshness(landing: Path, warehouse: Path) -> int:
-    """`dbt source freshness` with the nightly build's profile environment, vars and target path.
+    """Freshness of each landed source table: the age of its newest regular file against the
+    warn_after / error_after its sources yml declares (read from the manifest the build parses).
 
-    Run by hand (`dbt source freshness --profiles-dir .`) it misses the vars the build passes
-    (`published_db` once a warehouse is published) and the environment profiles.yml reads
-    (CONSENT_LEDGER_WORKING_DB, ..._LANDING): dbt sees another project state, re-parses everything
-    (minutes) and overwrites the saved parse, so the next nightly build re-parses again. Returns
-    dbt's exit code (0 fresh or warned, 1 a source past its error threshold, 2 dbt failed)."""
+    Not `dbt source freshness`: its read_blob() follows symbolic links (a link to a fresh file
+    elsewhere would pass a stale source, a link to /etc would be read) and blocks on a pipe. The
+    landing folder is walked with lstat like the nightly scan (orchestration.lib.landing): links
+    and special files are never read, only counted. Prints one line per table; returns 0 when
+    every table is fresh or only warned, 1 when one is past its error threshold (or has no file)."""
+    from orchestration.lib.landing import freshness_rules, landing_freshness
+
     landing, warehouse = landing.resolve(), warehouse.resolve()
     if not landing.is_dir():
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
     paths.use(paths.Settings.resolve(landing, warehouse))
-    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
+    _prepare_manifest()  # the thresholds as the build parses them (a no-op when nothing changed)
+    manifest = json.loads((paths.REPO_ROOT / "target" / "manifest.json").read_text(encoding="utf-8"))
+    results, never_read = landing_freshness(landing, freshness_rules(manifest))
+    print(format_freshness(landing, results, never_read))
+    return 1 if any(r.status == "error" for r in results) else 0
 
-    _prepare_manifest()  # the same parse state the build uses (a no-op when nothing changed)
-    command = [dbt_executable(), "source", "freshness", "--profiles-dir", str(paths.REPO_ROOT),
-               "--project-dir", str(paths.REPO_ROOT)]
-    if variables := dbt_vars():
-        command += ["--vars", json.dumps(variables)]
-    env = {**os.environ, "DBT_TARGET_PATH": str(paths.REPO_ROOT / "target")}
-    if not sys.stdout.isatty():
-        env["DBT_USE_COLORS"] = "false"
-    return subprocess.run(command, cwd=paths.REPO_ROOT, env=env, check=False).returncode
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} seconds"
+
+
+def format_freshness(landing: Path, results: list[Any], never_read: dict[str, int]) -> str:
+    """One line per source table, then the entries never read (by type, no names: a name can hold
+    an address; the next run's `consent-ledger quarantine list` shows them masked)."""
+    lines = [f"source freshness of {landing} (the newest regular file of each table):"]
+    width = max((len(r.rule.name) for r in results), default=0)
+    for r in results:
+        age = "no file landed" if r.newest_age is None else f"newest {_duration(r.newest_age)} old"
+        lines.append(f"  {r.status.upper():<5}  {r.rule.name:<{width}}  {r.files} file(s), {age} "
+                     f"(warn after {_duration(r.rule.warn_after)}, error after {_duration(r.rule.error_after)})")
+    if never_read:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(never_read.items()))
+        lines.append(f"  not read: {sum(never_read.values())} link(s) or special file(s) ({kinds}); the next run "
+                     "quarantines them (`consent-ledger quarantine list`)")
+    return "\n".join(lines)
 
 
 def _root_cause(error: Any) -> str:

@@ -6,11 +6,14 @@ holds (same path, size, modification time in ns and inode as when it was read, a
 base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
 Which file is deferred, quarantined or read, and why a record is rejected, are data rules in the
 dbt models base_landing__files and base_landing__lines. The dbt Python model base_landing__scan
-calls `scan_table`; the CLI calls `quarantine_list` against the working database.
+calls `scan_table`; the CLI calls `quarantine_list` against the working database and
+`landing_freshness` (the same lstat walk: DuckDB's read_blob, which `dbt source freshness` would
+use, follows links and blocks on a pipe).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -303,6 +306,86 @@ def known_files(con: Any, scan: str, lines: str, full_refresh: bool) -> dict[str
     return {path: KnownFile(*facts) for path, *facts in rows}
 
 
+PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class FreshnessRule:
+    """A landed source table's freshness thresholds, as its sources yml declares them."""
+
+    name: str  # source.table
+    landing_glob: str  # relative to the landing folder, e.g. requests/*/privacy_requests*.jsonl
+    warn_after: float | None  # seconds
+    error_after: float | None
+
+
+def _threshold(rule: Any) -> float | None:
+    if not rule or rule.get("count") is None or rule.get("period") not in PERIOD_SECONDS:
+        return None
+    return float(rule["count"]) * PERIOD_SECONDS[rule["period"]]
+
+
+def freshness_rules(manifest: dict[str, Any]) -> list[FreshnessRule]:
+    """The sources of a dbt manifest that declare a landing glob and a freshness threshold."""
+    rules = []
+    for source in manifest.get("sources", {}).values():
+        meta = source.get("meta") or source.get("config", {}).get("meta") or {}
+        freshness = source.get("freshness") or source.get("config", {}).get("freshness") or {}
+        warn, error = _threshold(freshness.get("warn_after")), _threshold(freshness.get("error_after"))
+        if meta.get("landing_glob") and (warn or error):
+            rules.append(FreshnessRule(f"{source['source_name']}.{source['name']}", meta["landing_glob"], warn, error))
+    return sorted(rules, key=lambda r: r.name)
+
+
+def _matches(relative_path: str, pattern: str) -> bool:
+    """A landing glob: `*` never crosses a folder (as DuckDB's glob)."""
+    parts, wanted = relative_path.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=True))
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """How old the newest regular file of one source table is, and the verdict."""
+
+    rule: FreshnessRule
+    files: int
+    newest_age: float | None  # seconds; None when no regular file matches
+    status: str  # pass | warn | error
+
+
+def landing_freshness(root: Path, rules: list[FreshnessRule],
+                      now: float | None = None) -> tuple[list[SourceFreshness], dict[str, int]]:
+    """Freshness of each source table from the modification times of its landed files, walked with
+    lstat like the scan: a link or special file is never followed nor read (DuckDB's read_blob
+    would follow a link, and block on a pipe), so it is counted apart, by type, and not as data. A
+    table without a regular file is past its error threshold (fail closed)."""
+    now = time.time() if now is None else now
+    root = root.absolute()
+    newest: dict[str, list[float]] = {rule.name: [] for rule in rules}
+    never_read: dict[str, int] = {}
+    for path, info, _error in _walk(root):
+        if info is None or not stat.S_ISREG(info.st_mode):
+            kind = "unreadable" if info is None else _entry_type(info.st_mode)
+            never_read[kind] = never_read.get(kind, 0) + 1
+            continue
+        relative = path.relative_to(root).as_posix()
+        for rule in rules:
+            if _matches(relative, rule.landing_glob):
+                newest[rule.name].append(max(now - info.st_mtime, 0.0))
+    results = []
+    for rule in rules:
+        ages = newest[rule.name]
+        age = min(ages) if ages else None
+        if age is None or (rule.error_after is not None and age > rule.error_after):
+            status = "error"
+        elif rule.warn_after is not None and age > rule.warn_after:
+            status = "warn"
+        else:
+            status = "pass"
+        results.append(SourceFreshness(rule, len(ages), age, status))
+    return results, never_read
+
+
 def settle_seconds() -> int:
     """How old (by modification time) a file must be before it is read: CONSENT_LEDGER_SETTLE_SECONDS."""
     value = os.environ.get(SETTLE_ENV, str(DEFAULT_SETTLE_SECONDS))
@@ -348,6 +431,11 @@ def unblock_instructions(landing: Path, quarantined: list[dict[str, Any]]) -> li
     lines.append("To unblock: remove each file, or replace it with a readable file in the landing contract "
                  "(<landing>/<source>/<yyyy-mm-dd>/<prefix>*.jsonl|csv, a regular UTF-8 text file), "
                  "then run again; the next run re-evaluates them (no --full-refresh needed).")
+    if any("[path sha256:" in row["file_name"] for row in quarantined):
+        lines.append("A name shown with `[path sha256:<hex>]` holds an address or IP address, masked here; <hex> "
+                     "starts the SHA-256 of its path under the landing folder. To find it: cd <landing> && "
+                     "find . ! -type d | cut -c3- | while IFS= read -r p; do printf '%s' \"$p\" | sha256sum | "
+                     "grep -q '^<hex>' && echo \"$p\"; done")
     return lines
 
 

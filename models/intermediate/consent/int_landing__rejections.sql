@@ -2,7 +2,8 @@
     quarantined entry present now (links, special files, files outside the landing contract,
     compressed or binary content), whatever its date, and every line rejected before parsing
     (line_error: not UTF-8, NUL bytes, duplicate JSON key) up to the run date. A quarantined file
-    that is removed or replaced leaves this model on the next run. -#}
+    that is removed or replaced leaves this model on the next run. file_contact_key is the contact
+    key of the address a quarantined file's name holds (its name is published masked). -#}
 with
 
 files as (
@@ -28,7 +29,8 @@ quarantined_files as (
         0 as element_index,
         cast(null as {{ dbt.type_string() }}) as raw_text,
         'quarantined_file:' || file_reason as reason,
-        cast({{ as_of_date() }} as timestamp) as loaded_at
+        cast({{ as_of_date() }} as timestamp) as loaded_at,
+        file_contact_key
     from files
 
 ),
@@ -42,7 +44,8 @@ rejected_lines as (
         0 as element_index,
         raw_text,
         line_error as reason,
-        loaded_at
+        loaded_at,
+        cast(null as {{ dbt.type_string() }}) as file_contact_key
     from lines
 
 ),

@@ -2,7 +2,9 @@
     accepted (it yielded at least one new event), duplicate, rejected, ignored, or unaccounted
     (no mapping model produced anything for it: a pipeline bug the reconciliation test catches).
     A line with a line_error (not UTF-8, NUL bytes, duplicate JSON key) is never parsed: it is
-    rejected with that reason here. -#}
+    rejected with that reason here; except a damaged privacy request that is honoured anyway
+    (macros/landing.sql), which is accepted when it yields an event, its damage counted as a
+    rejected part. -#}
 with
 
 lines as (
@@ -43,15 +45,15 @@ final as (
         lines.extract_date,
         lines.loaded_at,
         case
-            when lines.line_error is not null then 'rejected'
             when per_line.events > 0 then 'accepted'
+            when lines.line_error is not null then 'rejected'
             when per_line.duplicate_events > 0 then 'duplicate'
             when per_line.rejected_parts > 0 then 'rejected'
             when per_line.ignored_parts > 0 then 'ignored'
             else 'unaccounted'
         end as line_outcome,
         coalesce(per_line.events, 0) as events,
-        case when lines.line_error is not null then 1 else coalesce(per_line.rejected_parts, 0) end
+        case when lines.line_error is not null then 1 else 0 end + coalesce(per_line.rejected_parts, 0)
             as rejected_parts,
         coalesce(lines.line_error, per_line.reasons) as reasons
     from lines

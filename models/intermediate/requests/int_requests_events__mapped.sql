@@ -12,6 +12,8 @@
       received_before_2000 / received_after_extract).
     - id: request_id, else 'line:' + SHA-256 of the raw line, so a re-delivered copy is still a
       duplicate (flagged missing_request_id).
+    - a line with NUL bytes or bytes that are not UTF-8 is read as far as it can be (flagged
+      nul_bytes / invalid_utf8; it is also listed as a rejected line).
     review_reason lists every defect, comma-separated. Only a request without a usable address
     (not a JSON object, no email, not an email: email_error, judged in staging) is rejected:
     request_without_address, counted in the run report. -#}
@@ -23,19 +25,32 @@ requests as (
 
 ),
 
+line_damage as (
+
+    -- lines read despite NUL bytes or bytes that are not UTF-8 (macros/landing.sql): flagged
+    select file_name, line_number, line_error
+    from {{ ref('base_landing__lines') }}
+    where source_system = 'requests' and line_error is not null
+
+),
+
 checked as (
 
     select
-        *,
+        requests.*,
+        line_damage.line_error,
         -- judged in staging while the address was known: email itself may be purged by now
         -- (macros/purge.sql), the request still names its contact by contact_key
-        coalesce(is_json_object, false) and email_error is null and contact_key is not null
+        coalesce(requests.is_json_object, false) and requests.email_error is null and requests.contact_key is not null
             as has_address,
         request_type in ('erasure', 'do_not_sell', 'objection', 'access') as is_known_type,
         -- the last instant of the extract day: the latest a request in this file can have happened
         {{ dbt.dateadd('microsecond', -1, dbt.dateadd('day', 1, 'cast(extract_date as timestamp)')) }}
             as latest_possible_at
     from requests
+    left join line_damage
+        on line_damage.file_name = requests.file_name
+        and line_damage.line_number = requests.line_number
 
 ),
 
@@ -59,6 +74,7 @@ reviewed as (
         *,
         nullif(concat_ws(
             ',',
+            line_error,
             case when request_id is null then 'missing_request_id' end,
             timestamp_defect,
             case

@@ -3,7 +3,8 @@
 {#- Every rejected line (or element of a line) and every quarantined file, with its raw text.
     A rejected line never publishes an address: every address in it, in any spelling (case, JSON
     or URL escaped), and every IP address is masked, and contact_key says whose it was (the first
-    address the line names), so a person's rejected records can still be found by key. The raw text of a record
+    address the line names, else the one its file's name holds), so a person's rejected records can
+    still be found by key. File names are published masked (base_landing__files). The raw text of a record
     that names an erased address is withheld whole (macros/redaction.sql). -#}
 with
 
@@ -37,7 +38,9 @@ known_erasures as (
 
 rejected_lines as (
 
-    select source_system, file_name, line_number, element_index, raw_text, reason, loaded_at
+    select
+        source_system, file_name, line_number, element_index, raw_text, reason, loaded_at,
+        cast(null as {{ dbt.type_string() }}) as file_contact_key
     from outcomes
 
 ),
@@ -46,16 +49,17 @@ unioned as (
 
     select * from rejected_lines
     union all
-    select source_system, file_name, line_number, element_index, raw_text, reason, loaded_at
+    select source_system, file_name, line_number, element_index, raw_text, reason, loaded_at, file_contact_key
     from landing_rejections
 
 ),
 
 keyed as (
 
+    -- whose line it is: the first address it names, else the address its file's name holds
     select
         *,
-        {{ first_email_key('raw_text') }} as contact_key
+        coalesce({{ first_email_key('raw_text') }}, file_contact_key) as contact_key
     from unioned
 
 ),

@@ -9,7 +9,13 @@
     - quarantined: outside <source>/<yyyy-mm-dd>/<file> (directly under the landing folder or a
       source folder, one folder too deep, an unknown source, a date folder that is not a date), a
       name no landing_file_kinds row matches, or content that is not text at all (a compression or
-      binary signature, or no record that decodes as UTF-8 without NUL bytes). -#}
+      binary signature, or no record that decodes as UTF-8 without NUL bytes).
+    file_name is the path under the landing folder as published everywhere downstream (audit
+    tables, consent_events, the run report, the CLI). A name can hold an address
+    (`carla@example.com.jsonl`, `%40` spelled): it is masked like a raw line (mask_personal_data,
+    its .jsonl/.csv extension kept) and followed by `[path sha256:<first 12 hex>]`, the SHA-256 of
+    the real path, so two such files never share a name and an operator can find the file;
+    file_contact_key is the contact key of the address it names. -#}
 {%- set settle_seconds = env_var('CONSENT_LEDGER_SETTLE_SECONDS', '60') | float -%}
 
 with
@@ -73,6 +79,7 @@ kinds as (
         named.*,
         kind.entity,
         kind.file_format,
+        kind.file_prefix,
         row_number() over (
             partition by named.file_path order by length(kind.file_prefix) desc nulls last
         ) as kind_rank
@@ -132,11 +139,59 @@ judged as (
 
 ),
 
+extensions as (
+
+    select
+        judged.*,
+        case
+            when lower({{ dbt.right('relative_path', '6') }}) = '.jsonl' then 6
+            when lower({{ dbt.right('relative_path', '4') }}) = '.csv' then 4
+            else 0
+        end as extension_length
+    from judged
+
+),
+
+split_names as (
+
+    select
+        extensions.*,
+        substring(relative_path, 1, length(relative_path) - extension_length) as path_stem,
+        {{ dbt.right('relative_path', 'extension_length') }} as path_extension,
+        -- whose address the name holds: the part after the kind's prefix (`submissions_` would
+        -- otherwise be read as the start of the address)
+        case
+            when file_prefix is not null then ltrim(
+                substring(base_name, length(file_prefix) + 1, length(base_name) - length(file_prefix) - extension_length),
+                '_-'
+            )
+            else substring(relative_path, 1, length(relative_path) - extension_length)
+        end as name_for_key
+    from extensions
+
+),
+
+masked as (
+
+    -- the stem is masked first so the extension is not taken for part of a domain; then the whole
+    -- name again, for an address that only the extension completes
+    select
+        split_names.*,
+        {{ mask_personal_data(mask_personal_data('path_stem') ~ ' || path_extension') }} as masked_path,
+        {{ first_email_key('name_for_key') }} as file_contact_key
+    from split_names
+
+),
+
 final as (
 
     select
         file_path,
-        relative_path as file_name,
+        case
+            when masked_path = relative_path then relative_path
+            else masked_path || ' [path sha256:' || substring({{ sha256_hex('relative_path') }}, 1, 12) || ']'
+        end as file_name,
+        file_contact_key,
         source_system,
         entity,
         file_format,
@@ -153,7 +208,7 @@ final as (
             else 'to_read'
         end as file_status,
         coalesce(never_read_reason, deferral_reason, path_reason, content_reason) as file_reason
-    from judged
+    from masked
 
 )
 

@@ -12,7 +12,8 @@ with
 
 parsed as (
 
-    {{ landing_json_records('requests', 'privacy_requests') }}
+    -- privacy requests are never dropped: damaged lines too (macros/landing.sql)
+    {{ landing_json_records('requests', 'privacy_requests', damaged_lines=true) }}
 
 ),
 
