@@ -8,6 +8,14 @@
     - a row whose contact_key is erased, or whose declared column names an erased address in any
       spelling (case, spaces, JSON \u0040, URL %40, HTML &#64;; redaction.sql knows them, so a
       line that names the person only in a page URL or a second address counts too);
+    - found by key joins, not by reading text (issue 9: the nightly cost is the new day's): a
+      table of landed lines (it has file_name and line_number; its declared columns are read from
+      that line) joins int_landing_lines__mentions, which found who each line names once, when it
+      landed. Only a table whose rows are not landed lines (contacts, marts) still has its
+      declared columns searched for addresses, and those hold one short value per contact. Every
+      erased contact is joined every night, not only tonight's: a join costs a scan of two key
+      columns, and it is what purges a table rebuilt by a full refresh or backfill again (rows
+      already purged are left alone: they carry the marker or null);
     - `purge_as = line`: the raw line becomes `[erased line <sha256 of the line>]`: file, line
       number, loaded_at, line_error and the line's hash stay, so reconciliation still balances and
       the file is not "changed" (its content hash is on line 0, which holds no text);
@@ -30,10 +38,18 @@
         "select model_name, column_name, purge_as from " ~ ref('personal_data_columns')
         ~ " order by model_name, column_name") -%}
     {%- set erased = api.Relation.create(identifier='erasure_purge_contacts') -%}
+    {%- set erased_lines = api.Relation.create(identifier='erasure_purge_lines') -%}
+    {%- set mentions = ref('int_landing_lines__mentions') -%}
+    {%- if adapter.get_relation(mentions.database, mentions.schema, mentions.identifier) is none -%}
+        {{ exceptions.raise_compiler_error("the purge needs " ~ mentions ~ " (who each landed line names): build it first") }}
+    {%- endif -%}
     {%- set log_table = api.Relation.create(database=target.database, schema=target.schema,
                                             identifier='erasure_purges') -%}
     {%- do run_query("create or replace temporary table " ~ erased ~ " as select distinct contact_key from "
                      ~ ref('int_erasures__known') ~ " where contact_key is not null") -%}
+    {%- do run_query("create or replace temporary table " ~ erased_lines ~ " as select distinct mentions.file_name,"
+                     ~ " mentions.line_number from " ~ mentions ~ " as mentions inner join " ~ erased
+                     ~ " as erased on erased.contact_key = mentions.contact_key") -%}
     {%- do run_query("create table if not exists " ~ log_table ~ " (run_id " ~ dbt.type_string()
                      ~ ", relation_name " ~ dbt.type_string() ~ ", rows_purged " ~ dbt.type_bigint()
                      ~ ", purged_at " ~ dbt.type_timestamp() ~ ")") -%}
@@ -56,32 +72,44 @@
                 {%- endif -%}
                 {%- do columns.append({'name': adapter.quote(row[1] | lower), 'purge_as': row[2]}) -%}
             {%- endfor -%}
-            {%- set purged = run_query(purge_statement(existing, columns, 'contact_key' in present, erased)) -%}
+            {%- set of_lines = 'file_name' in present and 'line_number' in present -%}
+            {%- set purged = run_query(purge_statement(existing, columns, 'contact_key' in present, erased,
+                                                       erased_lines if of_lines else none)) -%}
             {%- set rows = purged.columns[0].values()[0] if purged.rows | length > 0 else 0 -%}
             {%- do run_query("insert into " ~ log_table ~ " values ('" ~ run_id ~ "', '" ~ existing
                              ~ "', " ~ rows ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
             {{ log("purged " ~ rows ~ " rows of erased contacts from " ~ existing, info=true) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- do run_query("drop table " ~ erased_lines) -%}
     {%- do run_query("drop table " ~ erased) -%}
     {%- do adapter.commit() -%}
 {% endmacro %}
 
 {#- One update per table: the rows that belong to or name an erased contact and still hold a
-    value to purge. -#}
-{% macro purge_statement(relation, columns, has_contact_key, erased) -%}
-    update {{ relation }}
+    value to purge. A table of landed lines (erased_lines given: the lines that name an erased
+    contact, from int_landing_lines__mentions) is matched by its line; any other table by
+    searching its declared columns. -#}
+{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none) -%}
+    update {{ relation }} as purged
     set
         {%- for column in columns %}
         {{ column.name }} = {{ purged_value(column.name, column.purge_as) }}{{ "," if not loop.last }}
         {%- endfor %}
     where (
         {%- if has_contact_key %}
-        contact_key in (select contact_key from {{ erased }}) or
+        purged.contact_key in (select contact_key from {{ erased }}) or
         {%- endif %}
+        {%- if erased_lines is not none %}
+        exists (
+            select 1 from {{ erased_lines }} as erased_line
+            where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
+        )
+        {%- else %}
         {%- for column in columns %}
-        {{ names_erased_contact(column.name, erased) }}{{ " or" if not loop.last }}
+        {{ names_erased_contact('purged.' ~ column.name, erased) }}{{ " or" if not loop.last }}
         {%- endfor %}
+        {%- endif %}
     )
     and (
         {%- for column in columns %}

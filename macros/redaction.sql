@@ -57,22 +57,46 @@
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
 {%- endmacro %}
 
+{#- Every address the text names, one row per spelling: a set-returning select expression
+    (`select ..., named_email_spellings(expr) as spelling from ...`). Read by names_erased_contact
+    and by the index of who each landed line names (int_landing_lines__mentions), so both find
+    the same addresses. The default finds the first address only. -#}
+{% macro named_email_spellings(expr) -%}
+    {{ return(adapter.dispatch('named_email_spellings', 'consent_ledger')(expr)) }}
+{%- endmacro %}
+
+{% macro default__named_email_spellings(expr) -%}
+    nullif(regexp_extract({{ expr }}, '{{ email_spelling_pattern() }}'), '')
+{%- endmacro %}
+
+{% macro duckdb__named_email_spellings(expr) -%}
+    unnest(regexp_extract_all({{ expr }}, '{{ email_spelling_pattern() }}'))
+{%- endmacro %}
+
+{#- The string values of a JSON text, escapes decoded (`carla\u002esweep` becomes
+    `carla.sweep`), one per line; null when the text is not JSON. A parsed column (a page URL, a
+    form id) holds such a decoded value, so an address a line names only through a JSON escape the
+    spelling pattern does not know is still found. The default decodes nothing. -#}
+{% macro json_decoded_strings(expr) -%}
+    {{ return(adapter.dispatch('json_decoded_strings', 'consent_ledger')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_decoded_strings(expr) -%}
+    cast(null as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro duckdb__json_decoded_strings(expr) -%}
+    case when json_valid({{ expr }}) then array_to_string(json_extract_string({{ expr }}, '$..*'), chr(10)) end
+{%- endmacro %}
+
 {#- True when the text names an erased contact: any address in it, in any spelling, whose
     contact_key is in `erased_relation` (a relation with a contact_key column). Used by the purge
-    of the working store (macros/purge.sql), so a line that names the person only in a URL or as
-    a second address counts too. The default checks the first address only. -#}
+    of the working store (macros/purge.sql) for a table whose rows are not landed lines, so a
+    value that names the person only in a URL or as a second address counts too. -#}
 {% macro names_erased_contact(expr, erased_relation) -%}
-    {{ return(adapter.dispatch('names_erased_contact', 'consent_ledger')(expr, erased_relation)) }}
-{%- endmacro %}
-
-{% macro default__names_erased_contact(expr, erased_relation) -%}
-    {{ first_email_key(expr) }} in (select contact_key from {{ erased_relation }})
-{%- endmacro %}
-
-{% macro duckdb__names_erased_contact(expr, erased_relation) -%}
     exists (
         select 1
-        from (select unnest(regexp_extract_all({{ expr }}, '{{ email_spelling_pattern() }}')) as spelling) as found
+        from (select {{ named_email_spellings(expr) }} as spelling) as found
         where {{ contact_key(unescape_email_spelling('found.spelling')) }} in (select contact_key from {{ erased_relation }})
     )
 {%- endmacro %}

@@ -3,7 +3,9 @@
 Which tables and columns hold personal data, and what a purged value becomes, is dbt's rule
 (seeds/personal_data_columns.csv read by macros/purge.sql); this module only runs that macro
 after a publish and then rewrites the working file so that freed blocks, which DuckDB does not
-zero, no longer hold the purged bytes.
+zero, no longer hold the purged bytes. The macro is a key join (who each landed line names was
+found once, when it landed: int_landing_lines__mentions), so its cost follows the new day; the
+compaction copies the whole file and runs only when rows were purged.
 """
 
 from __future__ import annotations
