@@ -94,7 +94,7 @@
     update {{ relation }} as purged
     set
         {%- for column in columns %}
-        {{ column.name }} = {{ purged_value(column.name, column.purge_as) }}{{ "," if not loop.last }}
+        {{ column.name }} = {{ purged_column(column, has_contact_key, erased) }}{{ "," if not loop.last }}
         {%- endfor %}
     where (
         {%- if has_contact_key %}
@@ -116,6 +116,30 @@
         ({{ column.name }} is not null and {{ column.name }} not like '{{ erased_line_marker() }}%'){{ " or" if not loop.last }}
         {%- endfor %}
     )
+{%- endmacro %}
+
+{#- A row of an erased contact loses every declared value. A row of someone else that names an
+    erased address (a form whose page URL names her) loses its raw line and each value that itself
+    names her, never its own address: clearing a bystander's email would leave their contact without
+    one, and marketable_audience requires it. -#}
+{% macro purged_column(column, has_contact_key, erased) -%}
+    {%- if column.purge_as == 'line' and not has_contact_key -%}
+        {{ purged_value(column.name, 'line') }}
+    {%- else -%}
+        case
+            {%- if has_contact_key %}
+            when purged.contact_key in (select contact_key from {{ erased }})
+                then {{ purged_value(column.name, column.purge_as) }}
+            {%- endif %}
+            {%- if column.purge_as == 'line' %}
+            else {{ purged_value(column.name, column.purge_as) }}
+            {%- else %}
+            when {{ names_erased_contact('purged.' ~ column.name, erased) }}
+                then {{ purged_value(column.name, column.purge_as) }}
+            else {{ column.name }}
+            {%- endif %}
+        end
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro purged_value(column, purge_as) -%}

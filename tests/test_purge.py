@@ -150,6 +150,26 @@ def test_a_line_naming_the_person_only_in_json_escapes_is_purged(night_one: dict
     assert lines == [(1, True), (2, True), (3, False)]  # the other bystander's line stays
 
 
+def test_a_bystander_naming_her_keeps_their_own_address(night_one: dict[str, Path]) -> None:
+    """The bystander's line names Dana in its page URL: its raw line and page URL are purged, its own
+    email (and contact key) stay in staging and mapping, so the bystander keeps an address."""
+    database = copy_of(night_one, "bystander")
+    purge(night_one["landing"], database, AS_OF)
+    with duckdb.connect(str(database), read_only=True) as con:
+        staged = con.execute(
+            "select email, page_url, raw_text like '[erased line %' from staging.stg_webforms__submissions "
+            "where submission_id = 'purge-2'").fetchall()
+        mapped = con.execute(
+            "select distinct email from intermediate.int_webforms_events__mapped "
+            "where source_record_id = 'purge-2'").fetchall()
+        erased = con.execute(
+            "select count(*) from staging.stg_webforms__submissions "
+            "where submission_id = 'purge-1' and email is null and page_url is null").fetchone()[0]
+    assert staged == [("bystander.one@example.org", None, True)]
+    assert mapped == [("bystander.one@example.org",)]
+    assert erased == 1  # Dana's own row loses every declared value
+
+
 def test_the_next_purge_touches_only_the_new_night(night_one: dict[str, Path]) -> None:
     """A second purge right after the first touches no row; after the next night's build, the
     purge touches the rows of the new line that names her (in the tables kept by file, those
