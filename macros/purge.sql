@@ -111,9 +111,11 @@
         {%- endfor %}
         {%- endif %}
     )
+    -- only rows where a value changes: a purged value no longer names anyone, and a bystander's
+    -- own address stays, so a second purge touches nothing
     and (
         {%- for column in columns %}
-        ({{ column.name }} is not null and {{ column.name }} not like '{{ erased_line_marker() }}%'){{ " or" if not loop.last }}
+        ({{ purged_column(column, has_contact_key, erased) }}) is distinct from purged.{{ column.name }}{{ " or" if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}
