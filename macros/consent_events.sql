@@ -2,45 +2,70 @@
     line (or of one element of it): outcome 'event' (a canonical consent event), 'rejected' or
     'ignored', with a reason. Unioned in int_consent_events__unioned. review_reason is set on an
     event honoured although the record is defective (a privacy request with a broken timestamp,
-    id or type): why a person should look at it; the run report counts them. -#}
-{% macro event_outcome_columns() -%}
+    id or type): why a person should look at it; the run report counts them.
+    The one list of the canonical row: each column in order with the type of the null a source
+    that does not set it gets (canonical_event). -#}
+{% macro event_outcome_column_types() -%}
     {{ return([
-        'source_system', 'file_name', 'line_number', 'element_index', 'raw_text', 'loaded_at',
-        'outcome', 'reason', 'email', 'contact_key', 'source_record_id', 'scope', 'channel',
-        'purpose', 'action', 'lawful_basis', 'occurred_at', 'capture_method', 'capture_point',
-        'policy_version', 'was_prechecked', 'double_opt_in_at', 'country_code', 'expires_at',
-        'ip_hash', 'review_reason',
+        ('source_system', dbt.type_string()), ('file_name', dbt.type_string()),
+        ('line_number', dbt.type_bigint()), ('element_index', dbt.type_bigint()),
+        ('raw_text', dbt.type_string()), ('loaded_at', dbt.type_timestamp()),
+        ('outcome', dbt.type_string()), ('reason', dbt.type_string()),
+        ('email', dbt.type_string()), ('contact_key', dbt.type_string()),
+        ('source_record_id', dbt.type_string()), ('scope', dbt.type_string()),
+        ('channel', dbt.type_string()), ('purpose', dbt.type_string()),
+        ('action', dbt.type_string()), ('lawful_basis', dbt.type_string()),
+        ('occurred_at', dbt.type_timestamp()), ('capture_method', dbt.type_string()),
+        ('capture_point', dbt.type_string()), ('policy_version', dbt.type_string()),
+        ('was_prechecked', dbt.type_boolean()), ('double_opt_in_at', dbt.type_timestamp()),
+        ('country_code', dbt.type_string()), ('expires_at', dbt.type_timestamp()),
+        ('ip_hash', dbt.type_string()), ('review_reason', dbt.type_string()),
     ]) }}
 {%- endmacro %}
 
-{#- A rejected (or ignored) outcome for a whole line: event columns null. -#}
+{#- The canonical column names, in order (the union selects these). -#}
+{% macro event_outcome_columns() -%}
+    {%- set names = [] -%}
+    {%- for column in event_outcome_column_types() -%}
+        {%- do names.append(column[0]) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+{#- The select list of one canonical row, so a mapping model writes only what its source sets:
+    `values` maps a column to the source's SQL expression for it. Every canonical column comes out
+    in the canonical order; the landed line's own columns (source_system, file_name, line_number,
+    raw_text, loaded_at) pass through unless given; element_index defaults to 0 (the line itself)
+    and outcome to 'event'; every other column not given is a typed null. A name that is not a
+    canonical column fails the compile (a typo would otherwise be a silent null). -#}
+{% macro canonical_event(values) -%}
+    {%- set names = event_outcome_columns() -%}
+    {%- set defaults = {
+        'source_system': 'source_system', 'file_name': 'file_name', 'line_number': 'line_number',
+        'element_index': '0', 'raw_text': 'raw_text', 'loaded_at': 'loaded_at', 'outcome': "'event'",
+    } -%}
+    {%- for name in values if name not in names -%}
+        {{ exceptions.raise_compiler_error("canonical_event: '" ~ name ~ "' is not a canonical event column") }}
+    {%- endfor -%}
+    {%- for name, type in event_outcome_column_types() %}
+        {%- if name in values and values[name] == name %}
+        {{ name }}
+        {%- elif name in values %}
+        {{ values[name] }} as {{ name }}
+        {%- elif name in defaults and defaults[name] == name %}
+        {{ name }}
+        {%- elif name in defaults %}
+        {{ defaults[name] }} as {{ name }}
+        {%- else %}
+        cast(null as {{ type }}) as {{ name }}
+        {%- endif -%}
+        {%- if not loop.last %},{% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- A rejected (or ignored) outcome for a whole line (or one element): event columns null. -#}
 {% macro line_outcome(outcome, reason, element_index='0') -%}
-    source_system,
-    file_name,
-    line_number,
-    {{ element_index }} as element_index,
-    raw_text,
-    loaded_at,
-    '{{ outcome }}' as outcome,
-    {{ reason }} as reason,
-    cast(null as {{ dbt.type_string() }}) as email,
-    cast(null as {{ dbt.type_string() }}) as contact_key,
-    cast(null as {{ dbt.type_string() }}) as source_record_id,
-    cast(null as {{ dbt.type_string() }}) as scope,
-    cast(null as {{ dbt.type_string() }}) as channel,
-    cast(null as {{ dbt.type_string() }}) as purpose,
-    cast(null as {{ dbt.type_string() }}) as action,
-    cast(null as {{ dbt.type_string() }}) as lawful_basis,
-    cast(null as timestamp) as occurred_at,
-    cast(null as {{ dbt.type_string() }}) as capture_method,
-    cast(null as {{ dbt.type_string() }}) as capture_point,
-    cast(null as {{ dbt.type_string() }}) as policy_version,
-    cast(null as boolean) as was_prechecked,
-    cast(null as timestamp) as double_opt_in_at,
-    cast(null as {{ dbt.type_string() }}) as country_code,
-    cast(null as timestamp) as expires_at,
-    cast(null as {{ dbt.type_string() }}) as ip_hash,
-    cast(null as {{ dbt.type_string() }}) as review_reason
+    {{ canonical_event({'element_index': element_index, 'outcome': "'" ~ outcome ~ "'", 'reason': reason}) }}
 {%- endmacro %}
 
 {% macro known_channels() -%}

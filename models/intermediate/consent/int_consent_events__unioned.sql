@@ -9,7 +9,9 @@
 }}
 
 {#- Every outcome of every mapping model in one shape, with the deterministic event_id; events
-    dated after the end of the run date or before 2000 are rejected here.
+    dated after the end of the run date or before 2000 are rejected here. The shape is the one
+    list of macros/consent_events.sql (event_outcome_columns), the columns each mapping model
+    writes through canonical_event / line_outcome.
 
     Incremental: a night writes only the files with an outcome that is new or changed since the
     last run (a new file; an event dated after the last run date that tonight's date lets in; a

@@ -116,43 +116,29 @@ rejected_subscriptions as (
 subscription_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        concat_ws(':', contact_key, subscription_id, cast(occurred_at as {{ dbt.type_string() }}))
-            as source_record_id,
-        mapped_scope as scope,
-        mapped_channel as channel,
-        mapped_purpose as purpose,
-        mapped_action as action,
-        case when mapped_action = 'opt_in' then mapped_basis else 'not_applicable' end as lawful_basis,
-        occurred_at,
-        case
-            when status_source in ('FORM', 'FORMS', 'HUBSPOT_FORM', 'NON_HUBSPOT_FORM') then 'web_form'
-            when status_source in ('SUBSCRIPTION_PREFERENCES', 'PREFERENCES_PAGE', 'SELF_SERVICE')
-                then 'preference_center'
-            when status_source in ('UNSUBSCRIBE_LINK', 'EMAIL_UNSUBSCRIBE') then 'email_link'
-            when status_source in ('API', 'INTEGRATION') then 'api'
-            when status_source = 'IMPORT' then 'import'
-            when status_source in ('CRM_UI', 'SALES', 'SALES_EMAIL') then 'sales_rep'
-            when status_source = 'DOUBLE_OPT_IN' then 'double_opt_in'
-            when status_source in ('AUTOMATION', 'WORKFLOW', 'MIGRATION', 'BOUNCE') then 'system'
-        end as capture_method,
-        'hubspot_subscription:' || subscription_id as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "concat_ws(':', contact_key, subscription_id, cast(occurred_at as " ~ dbt.type_string() ~ "))",
+            'scope': "mapped_scope",
+            'channel': "mapped_channel",
+            'purpose': "mapped_purpose",
+            'action': "mapped_action",
+            'lawful_basis': "case when mapped_action = 'opt_in' then mapped_basis else 'not_applicable' end",
+            'occurred_at': "occurred_at",
+            'capture_method': "case
+                when status_source in ('FORM', 'FORMS', 'HUBSPOT_FORM', 'NON_HUBSPOT_FORM') then 'web_form'
+                when status_source in ('SUBSCRIPTION_PREFERENCES', 'PREFERENCES_PAGE', 'SELF_SERVICE')
+                    then 'preference_center'
+                when status_source in ('UNSUBSCRIBE_LINK', 'EMAIL_UNSUBSCRIBE') then 'email_link'
+                when status_source in ('API', 'INTEGRATION') then 'api'
+                when status_source = 'IMPORT' then 'import'
+                when status_source in ('CRM_UI', 'SALES', 'SALES_EMAIL') then 'sales_rep'
+                when status_source = 'DOUBLE_OPT_IN' then 'double_opt_in'
+                when status_source in ('AUTOMATION', 'WORKFLOW', 'MIGRATION', 'BOUNCE') then 'system'
+            end",
+            'capture_point': "'hubspot_subscription:' || subscription_id",
+        }) }}
     from subscriptions_checked
     where subscription_error is null
 
@@ -179,36 +165,21 @@ rejected_wide as (
 wide_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        concat_ws(
-            ':', contact_key, 'wide', coalesce(wide_status_type, ''), coalesce(business_unit_id, ''),
-            cast(occurred_at as {{ dbt.type_string() }})
-        ) as source_record_id,
-        'channel' as scope,
-        channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        -- SUBSCRIBED on a wide status lifts the opt-out of all; it grants no purpose by itself
-        case wide_status when 'UNSUBSCRIBED' then 'opt_out' when 'SUBSCRIBED' then 'opt_in' end as action,
-        'not_applicable' as lawful_basis,
-        occurred_at,
-        cast(null as {{ dbt.type_string() }}) as capture_method,
-        'hubspot_wide_status:' || coalesce(wide_status_type, 'unknown') as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        -- action: SUBSCRIBED on a wide status lifts the opt-out of all; it grants no purpose by itself
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "concat_ws(
+                ':', contact_key, 'wide', coalesce(wide_status_type, ''), coalesce(business_unit_id, ''),
+                cast(occurred_at as " ~ dbt.type_string() ~ ")
+            )",
+            'scope': "'channel'",
+            'channel': "channel",
+            'action': "case wide_status when 'UNSUBSCRIBED' then 'opt_out' when 'SUBSCRIBED' then 'opt_in' end",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "occurred_at",
+            'capture_point': "'hubspot_wide_status:' || coalesce(wide_status_type, 'unknown')",
+        }) }}
     from wide_checked
     where wide_error is null
 
@@ -253,33 +224,18 @@ ignored_email_events as (
 delivery_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        email_event_id as source_record_id,
-        'channel' as scope,
-        'email' as channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        case event_type when 'BOUNCE' then 'undeliverable' when 'SPAMREPORT' then 'complaint' end as action,
-        'not_applicable' as lawful_basis,
-        occurred_at,
-        'system' as capture_method,
-        case when email_campaign_id is not null then 'hubspot_email_campaign:' || email_campaign_id end
-            as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "email_event_id",
+            'scope': "'channel'",
+            'channel': "'email'",
+            'action': "case event_type when 'BOUNCE' then 'undeliverable' when 'SPAMREPORT' then 'complaint' end",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "occurred_at",
+            'capture_method': "'system'",
+            'capture_point': "case when email_campaign_id is not null then 'hubspot_email_campaign:' || email_campaign_id end",
+        }) }}
     from email_events_classified
     where mapped_outcome = 'event'
 

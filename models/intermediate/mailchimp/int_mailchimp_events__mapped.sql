@@ -103,41 +103,30 @@ status_changes as (
 status_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        email,
-        contact_key,
-        list_id || '/' || member_id as source_record_id,
-        case when status_action = 'undeliverable' then 'channel' else list_scope end as scope,
-        case
-            when status_action = 'undeliverable' then 'email'
-            when list_scope = 'global' then null
-            else coalesce(list_channel, 'email')
-        end as channel,
-        case when status_action <> 'undeliverable' and list_scope = 'purpose' then list_purpose end as purpose,
-        status_action as action,
-        case when status_action = 'opt_in' then 'consent' else 'not_applicable' end as lawful_basis,
-        last_changed_at as occurred_at,
-        case member_status
-            when 'unsubscribed' then 'email_link'
-            when 'cleaned' then 'system'
-            else signup_method
-        end as capture_method,
-        signup_source as capture_point,
-        cast(null as varchar) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        case when status_action = 'opt_in' then opted_in_at end as double_opt_in_at,
-        country_code,
-        cast(null as timestamp) as expires_at,
-        case when status_action in ('opt_in', 'pending') then coalesce(ip_opt_hash, ip_signup_hash) end
-            as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "list_id || '/' || member_id",
+            'scope': "case when status_action = 'undeliverable' then 'channel' else list_scope end",
+            'channel': "case
+                when status_action = 'undeliverable' then 'email'
+                when list_scope = 'global' then null
+                else coalesce(list_channel, 'email')
+            end",
+            'purpose': "case when status_action <> 'undeliverable' and list_scope = 'purpose' then list_purpose end",
+            'action': "status_action",
+            'lawful_basis': "case when status_action = 'opt_in' then 'consent' else 'not_applicable' end",
+            'occurred_at': "last_changed_at",
+            'capture_method': "case member_status
+                when 'unsubscribed' then 'email_link'
+                when 'cleaned' then 'system'
+                else signup_method
+            end",
+            'capture_point': "signup_source",
+            'double_opt_in_at': "case when status_action = 'opt_in' then opted_in_at end",
+            'country_code': "country_code",
+            'ip_hash': "case when status_action in ('opt_in', 'pending') then coalesce(ip_opt_hash, ip_signup_hash) end",
+        }) }}
     from status_changes
     where status_action = 'undeliverable' or is_list_mapped
 
@@ -202,33 +191,23 @@ permission_actions as (
 permission_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        permission_index as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        email,
-        contact_key,
-        list_id || '/' || member_id as source_record_id,
-        permission_scope as scope,
-        case when permission_scope = 'global' then null else coalesce(permission_channel, 'email') end as channel,
-        case when permission_scope = 'purpose' then permission_purpose end as purpose,
-        permission_action as action,
-        case when permission_action = 'opt_in' then 'consent' else 'not_applicable' end as lawful_basis,
-        last_changed_at as occurred_at,
-        case when is_first_seen then signup_method else 'preference_center' end as capture_method,
-        signup_source as capture_point,
-        cast(null as varchar) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        case when permission_action = 'opt_in' and member_status = 'subscribed' then opted_in_at end
-            as double_opt_in_at,
-        country_code,
-        cast(null as timestamp) as expires_at,
-        case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'element_index': "permission_index",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "list_id || '/' || member_id",
+            'scope': "permission_scope",
+            'channel': "case when permission_scope = 'global' then null else coalesce(permission_channel, 'email') end",
+            'purpose': "case when permission_scope = 'purpose' then permission_purpose end",
+            'action': "permission_action",
+            'lawful_basis': "case when permission_action = 'opt_in' then 'consent' else 'not_applicable' end",
+            'occurred_at': "last_changed_at",
+            'capture_method': "case when is_first_seen then signup_method else 'preference_center' end",
+            'capture_point': "signup_source",
+            'double_opt_in_at': "case when permission_action = 'opt_in' and member_status = 'subscribed' then opted_in_at end",
+            'country_code': "country_code",
+            'ip_hash': "case when permission_action = 'opt_in' then coalesce(ip_opt_hash, ip_signup_hash) end",
+        }) }}
     from permission_actions
     where permission_action is not null and is_permission_mapped
 

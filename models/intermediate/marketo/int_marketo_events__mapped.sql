@@ -69,34 +69,20 @@ lead_flag_actions as (
 lead_flag_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        case flag_name when 'unsubscribed' then 1 else 2 end as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        -- the lead's flag for this address (a history is per lead and address)
-        concat_ws(':', 'lead', cast(lead_id as {{ dbt.type_string() }}), flag_name, contact_key)
-            as source_record_id,
-        case flag_name when 'unsubscribed' then 'channel' else 'global' end as scope,
-        case flag_name when 'unsubscribed' then 'email' end as channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        flag_action as action,
-        'not_applicable' as lawful_basis,
-        updated_at as occurred_at,
-        'system' as capture_method,
-        'Lead.' || flag_name as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        -- source_record_id: the lead's flag for this address (a history is per lead and address)
+        {{ canonical_event({
+            'element_index': "case flag_name when 'unsubscribed' then 1 else 2 end",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "concat_ws(':', 'lead', cast(lead_id as " ~ dbt.type_string() ~ "), flag_name, contact_key)",
+            'scope': "case flag_name when 'unsubscribed' then 'channel' else 'global' end",
+            'channel': "case flag_name when 'unsubscribed' then 'email' end",
+            'action': "flag_action",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "updated_at",
+            'capture_method': "'system'",
+            'capture_point': "'Lead.' || flag_name",
+        }) }}
     from lead_flag_actions
     where flag_action is not null
 
@@ -258,47 +244,34 @@ unknown_leads as (
 activity_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        marketo_guid as source_record_id,
-        mapped_scope as scope,
-        mapped_channel as channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        mapped_action as action,
-        'not_applicable' as lawful_basis,
-        occurred_at,
-        case
-            when activity_type_id = 9 then 'email_link'
-            when activity_type_id = 8 then 'system'
-            when lower(change_source) like '%form%' then 'web_form'
-            when lower(change_source) like '%api%' or lower(change_source) like '%web service%' then 'api'
-            when lower(change_source) like '%import%' then 'import'
-            when lower(change_source) like '%unsubscribe%' then 'email_link'
-            when lower(change_source) like '%detail%' or lower(change_source) like '%sales insight%'
-                then 'sales_rep'
-            when lower(change_source) like '%flow%' or lower(change_source) like '%system%'
-                or lower(change_source) like '%sync%' then 'system'
-        end as capture_method,
-        case
-            when activity_type_id in (8, 9) and primary_attribute_value is not null then primary_attribute_value
-            when campaign_id is not null then 'marketo_campaign:' || campaign_id
-            else change_reason
-        end as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "marketo_guid",
+            'scope': "mapped_scope",
+            'channel': "mapped_channel",
+            'action': "mapped_action",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "occurred_at",
+            'capture_method': "case
+                when activity_type_id = 9 then 'email_link'
+                when activity_type_id = 8 then 'system'
+                when lower(change_source) like '%form%' then 'web_form'
+                when lower(change_source) like '%api%' or lower(change_source) like '%web service%' then 'api'
+                when lower(change_source) like '%import%' then 'import'
+                when lower(change_source) like '%unsubscribe%' then 'email_link'
+                when lower(change_source) like '%detail%' or lower(change_source) like '%sales insight%'
+                    then 'sales_rep'
+                when lower(change_source) like '%flow%' or lower(change_source) like '%system%'
+                    or lower(change_source) like '%sync%' then 'system'
+            end",
+            'capture_point': "case
+                when activity_type_id in (8, 9) and primary_attribute_value is not null then primary_attribute_value
+                when campaign_id is not null then 'marketo_campaign:' || campaign_id
+                else change_reason
+            end",
+            'ip_hash': "ip_hash",
+        }) }}
     from activities_with_lead
     where contact_key is not null
 

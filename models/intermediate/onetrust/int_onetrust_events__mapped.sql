@@ -171,49 +171,42 @@ unchanged_elements as (
 purpose_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        email,
-        contact_key,
-        receipt_id as source_record_id,
-        mapped_scope as scope,
-        mapped_channel as channel,
-        mapped_purpose as purpose,
-        mapped_action as action,
-        case
-            when transaction_type in ('CONFIRMED', 'EXTEND') then 'consent'
-            -- implied consent with no record of a purchase: CASL's shorter inquiry window; in
-            -- opt-in regimes it is not a valid basis at all
-            when transaction_type = 'IMPLICIT' then 'implied_inquiry'
-            else 'not_applicable'
-        end as lawful_basis,
-        interaction_at as occurred_at,
-        case
-            when transaction_type = 'EXPIRED' then 'system'
-            when moc in ('HOSTED_WEB_FORM', 'WEB_FORM', 'EMBEDDED_WEB_FORM', 'COOKIE_BANNER') then 'web_form'
-            when moc in ('PREFERENCE_CENTER', 'HOSTED_PREFERENCE_CENTER') then 'preference_center'
-            when moc in ('API', 'MOBILE_SDK', 'SDK', 'CUSTOM_API') then 'api'
-            when moc in ('IMPORT', 'BULK_IMPORT') then 'import'
-            when moc in ('EMAIL', 'EMAIL_LINK', 'UNSUBSCRIBE_LINK', 'NOTIFICATION') then 'email_link'
-            when moc in ('DOUBLE_OPT_IN', 'CONFIRMATION_EMAIL') then 'double_opt_in'
-            when moc in ('CALL_CENTER', 'AGENT', 'IN_PERSON') then 'sales_rep'
-        end as capture_method,
-        collection_point_id as capture_point,
-        policy_version,
-        -- a CONFIRMED/EXTEND receipt records the person's own affirmative act; what an
+        -- was_prechecked: a CONFIRMED/EXTEND receipt records the person's own affirmative act; what an
         -- IMPLICIT receipt showed is unknown, so it cannot prove an unticked box
-        case when transaction_type in ('CONFIRMED', 'EXTEND') then false end as was_prechecked,
-        case when is_double_opt_in then interaction_at end as double_opt_in_at,
-        country_code,
-        expiry_at as expires_at,
-        cast(null as varchar) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'element_index': "element_index",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "receipt_id",
+            'scope': "mapped_scope",
+            'channel': "mapped_channel",
+            'purpose': "mapped_purpose",
+            'action': "mapped_action",
+            'lawful_basis': "case
+                when transaction_type in ('CONFIRMED', 'EXTEND') then 'consent'
+                -- implied consent with no record of a purchase: CASL's shorter inquiry window; in
+                -- opt-in regimes it is not a valid basis at all
+                when transaction_type = 'IMPLICIT' then 'implied_inquiry'
+                else 'not_applicable'
+            end",
+            'occurred_at': "interaction_at",
+            'capture_method': "case
+                when transaction_type = 'EXPIRED' then 'system'
+                when moc in ('HOSTED_WEB_FORM', 'WEB_FORM', 'EMBEDDED_WEB_FORM', 'COOKIE_BANNER') then 'web_form'
+                when moc in ('PREFERENCE_CENTER', 'HOSTED_PREFERENCE_CENTER') then 'preference_center'
+                when moc in ('API', 'MOBILE_SDK', 'SDK', 'CUSTOM_API') then 'api'
+                when moc in ('IMPORT', 'BULK_IMPORT') then 'import'
+                when moc in ('EMAIL', 'EMAIL_LINK', 'UNSUBSCRIBE_LINK', 'NOTIFICATION') then 'email_link'
+                when moc in ('DOUBLE_OPT_IN', 'CONFIRMATION_EMAIL') then 'double_opt_in'
+                when moc in ('CALL_CENTER', 'AGENT', 'IN_PERSON') then 'sales_rep'
+            end",
+            'capture_point': "collection_point_id",
+            'policy_version': "policy_version",
+            'was_prechecked': "case when transaction_type in ('CONFIRMED', 'EXTEND') then false end",
+            'double_opt_in_at': "case when is_double_opt_in then interaction_at end",
+            'country_code': "country_code",
+            'expires_at': "expiry_at",
+        }) }}
     from elements_mapped
     where element_error is null and not is_no_change
 

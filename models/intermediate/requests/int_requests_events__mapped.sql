@@ -106,38 +106,23 @@ no_consent_effect as (
 request_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        0 as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        email,
-        contact_key,
-        coalesce(request_id, 'line:' || {{ sha256_hex('raw_text') }}) as source_record_id,
-        'global' as scope,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as {{ dbt.type_string() }}) as purpose,
-        case
-            when request_type = 'erasure' then 'erasure'
-            when request_type = 'do_not_sell' then 'sale_opt_out'
-            -- GDPR Art. 21 objection to direct marketing, or a type we cannot read: stop all marketing
-            else 'opt_out'
-        end as action,
-        'not_applicable' as lawful_basis,
-        case when timestamp_defect is null then received_at else latest_possible_at end as occurred_at,
-        'api' as capture_method,
-        'privacy_request:' || case when is_known_type then request_type else 'unknown_type' end
-            as capture_point,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as {{ dbt.type_string() }}) as ip_hash,
-        review_reason_text as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "coalesce(request_id, 'line:' || " ~ sha256_hex('raw_text') ~ ")",
+            'scope': "'global'",
+            'action': "case
+                when request_type = 'erasure' then 'erasure'
+                when request_type = 'do_not_sell' then 'sale_opt_out'
+                -- GDPR Art. 21 objection to direct marketing, or a type we cannot read: stop all marketing
+                else 'opt_out'
+            end",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "case when timestamp_defect is null then received_at else latest_possible_at end",
+            'capture_method': "'api'",
+            'capture_point': "'privacy_request:' || case when is_known_type then request_type else 'unknown_type' end",
+            'review_reason': "review_reason_text",
+        }) }}
     from reviewed
     where has_address and request_type is distinct from 'access'
 

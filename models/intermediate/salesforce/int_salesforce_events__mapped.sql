@@ -168,32 +168,20 @@ contact_changes as (
 contact_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        rule_number as element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        email,
-        contact_key,
-        contact_id as source_record_id,
-        'channel' as scope,
-        change_channel as channel,
-        cast(null as varchar) as purpose,
-        change_action as action,
-        'not_applicable' as lawful_basis,
-        changed_at as occurred_at,
-        case when change_action = 'undeliverable' then 'system' else 'sales_rep' end as capture_method,
-        changed_field as capture_point,
-        cast(null as varchar) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'element_index': "rule_number",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "contact_id",
+            'scope': "'channel'",
+            'channel': "change_channel",
+            'action': "change_action",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "changed_at",
+            'capture_method': "case when change_action = 'undeliverable' then 'system' else 'sales_rep' end",
+            'capture_point': "changed_field",
+            'country_code': "country_code",
+        }) }}
     from contact_changes
     where change_action is not null
         and last_modified_at < {{ as_of_instant() }}
@@ -264,32 +252,23 @@ individual_actions as (
 individual_events as (
 
     select
-        individual_actions.source_system,
-        individual_actions.file_name,
-        individual_actions.line_number,
-        10 * (individual_emails.address_number - 1) + individual_actions.rule_number as element_index,
-        individual_actions.raw_text,
-        individual_actions.loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        individual_emails.email,
-        individual_emails.contact_key,
-        individual_actions.individual_id || '/' || individual_emails.record_suffix as source_record_id,
-        'global' as scope,
-        cast(null as varchar) as channel,
-        cast(null as varchar) as purpose,
-        individual_actions.change_action as action,
-        'not_applicable' as lawful_basis,
-        individual_actions.last_modified_at as occurred_at,
-        'sales_rep' as capture_method,
-        individual_actions.changed_field as capture_point,
-        cast(null as varchar) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        cast(null as timestamp) as double_opt_in_at,
-        cast(null as varchar) as country_code,
-        cast(null as timestamp) as expires_at,
-        cast(null as varchar) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'source_system': "individual_actions.source_system",
+            'file_name': "individual_actions.file_name",
+            'line_number': "individual_actions.line_number",
+            'element_index': "10 * (individual_emails.address_number - 1) + individual_actions.rule_number",
+            'raw_text': "individual_actions.raw_text",
+            'loaded_at': "individual_actions.loaded_at",
+            'email': "individual_emails.email",
+            'contact_key': "individual_emails.contact_key",
+            'source_record_id': "individual_actions.individual_id || '/' || individual_emails.record_suffix",
+            'scope': "'global'",
+            'action': "individual_actions.change_action",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "individual_actions.last_modified_at",
+            'capture_method': "'sales_rep'",
+            'capture_point': "individual_actions.changed_field",
+        }) }}
     from individual_actions
     inner join individual_emails on individual_emails.individual_id = individual_actions.individual_id
 
@@ -389,34 +368,27 @@ consent_actions as (
 consent_events as (
 
     select
-        consent_actions.source_system,
-        consent_actions.file_name,
-        consent_actions.line_number,
-        10 * (individual_emails.address_number - 1) + 1 as element_index,
-        consent_actions.raw_text,
-        consent_actions.loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        individual_emails.email,
-        individual_emails.contact_key,
-        consent_actions.consent_id || '/' || individual_emails.record_suffix as source_record_id,
-        consent_actions.mapped_scope as scope,
-        consent_actions.mapped_channel as channel,
-        consent_actions.mapped_purpose as purpose,
-        consent_actions.change_action as action,
-        case when consent_actions.change_action = 'opt_in' then 'consent' else 'not_applicable' end
-            as lawful_basis,
-        consent_actions.changed_at as occurred_at,
-        consent_actions.capture_method,
-        consent_actions.capture_source as capture_point,
-        cast(null as varchar) as policy_version,
-        cast(null as boolean) as was_prechecked,
-        case when consent_actions.change_action = 'opt_in' then consent_actions.double_consent_captured_at end
-            as double_opt_in_at,
-        cast(null as varchar) as country_code,
-        consent_actions.effective_to as expires_at,
-        cast(null as varchar) as ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'source_system': "consent_actions.source_system",
+            'file_name': "consent_actions.file_name",
+            'line_number': "consent_actions.line_number",
+            'element_index': "10 * (individual_emails.address_number - 1) + 1",
+            'raw_text': "consent_actions.raw_text",
+            'loaded_at': "consent_actions.loaded_at",
+            'email': "individual_emails.email",
+            'contact_key': "individual_emails.contact_key",
+            'source_record_id': "consent_actions.consent_id || '/' || individual_emails.record_suffix",
+            'scope': "consent_actions.mapped_scope",
+            'channel': "consent_actions.mapped_channel",
+            'purpose': "consent_actions.mapped_purpose",
+            'action': "consent_actions.change_action",
+            'lawful_basis': "case when consent_actions.change_action = 'opt_in' then 'consent' else 'not_applicable' end",
+            'occurred_at': "consent_actions.changed_at",
+            'capture_method': "consent_actions.capture_method",
+            'capture_point': "consent_actions.capture_source",
+            'double_opt_in_at': "case when consent_actions.change_action = 'opt_in' then consent_actions.double_consent_captured_at end",
+            'expires_at': "consent_actions.effective_to",
+        }) }}
     from consent_actions
     inner join individual_emails on individual_emails.individual_id = consent_actions.party_id
     where consent_actions.mapping_error is null

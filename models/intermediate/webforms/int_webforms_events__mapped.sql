@@ -93,38 +93,31 @@ rejected_elements as (
 purpose_events as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        element_index,
-        raw_text,
-        loaded_at,
-        'event' as outcome,
-        cast(null as varchar) as reason,
-        email,
-        contact_key,
-        submission_id as source_record_id,
-        mapped_scope as scope,
-        mapped_channel as channel,
-        mapped_purpose as purpose,
-        case
-            when granted then 'opt_in'
-            -- an unticked box on a preference update withdraws; on a signup it was never given
-            when kind = 'preference_update' then 'opt_out'
-            else 'not_given'
-        end as action,
-        case when granted then 'consent' else 'not_applicable' end as lawful_basis,
-        submitted_at as occurred_at,
-        case when kind = 'preference_update' then 'preference_center' else 'web_form' end as capture_method,
-        coalesce(form_id, page_url) as capture_point,
-        policy_version,
-        -- unknown is never "no": without a prechecked field the pre-check state stays unknown
-        prechecked as was_prechecked,
-        double_opt_in_at,
-        country_code,
-        cast(null as timestamp) as expires_at,
-        ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        -- was_prechecked: unknown is never 'no': without a prechecked field the pre-check state stays unknown
+        {{ canonical_event({
+            'element_index': "element_index",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "submission_id",
+            'scope': "mapped_scope",
+            'channel': "mapped_channel",
+            'purpose': "mapped_purpose",
+            'action': "case
+                when granted then 'opt_in'
+                -- an unticked box on a preference update withdraws; on a signup it was never given
+                when kind = 'preference_update' then 'opt_out'
+                else 'not_given'
+            end",
+            'lawful_basis': "case when granted then 'consent' else 'not_applicable' end",
+            'occurred_at': "submitted_at",
+            'capture_method': "case when kind = 'preference_update' then 'preference_center' else 'web_form' end",
+            'capture_point': "coalesce(form_id, page_url)",
+            'policy_version': "policy_version",
+            'was_prechecked': "prechecked",
+            'double_opt_in_at': "double_opt_in_at",
+            'country_code': "country_code",
+            'ip_hash': "ip_hash",
+        }) }}
     from elements_mapped
     where element_error is null
 
@@ -133,15 +126,20 @@ purpose_events as (
 global_opt_outs as (
 
     select
-        source_system, file_name, line_number, 0 as element_index, raw_text, loaded_at,
-        'event' as outcome, cast(null as varchar) as reason, email, contact_key,
-        submission_id as source_record_id, 'global' as scope,
-        cast(null as varchar) as channel, cast(null as varchar) as purpose,
-        'opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
-        'preference_center' as capture_method, coalesce(form_id, page_url) as capture_point,
-        policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "submission_id",
+            'scope': "'global'",
+            'action': "'opt_out'",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "submitted_at",
+            'capture_method': "'preference_center'",
+            'capture_point': "coalesce(form_id, page_url)",
+            'policy_version': "policy_version",
+            'country_code': "country_code",
+            'ip_hash': "ip_hash",
+        }) }}
     from valid
     where kind = 'unsubscribe_all'
 
@@ -151,15 +149,21 @@ gpc_signals as (
 
     -- a Global Privacy Control header is a CCPA opt-out of sale/sharing
     select
-        source_system, file_name, line_number, -1 as element_index, raw_text, loaded_at,
-        'event' as outcome, cast(null as varchar) as reason, email, contact_key,
-        submission_id as source_record_id, 'global' as scope,
-        cast(null as varchar) as channel, cast(null as varchar) as purpose,
-        'sale_opt_out' as action, 'not_applicable' as lawful_basis, submitted_at as occurred_at,
-        'gpc_signal' as capture_method, coalesce(form_id, page_url) as capture_point,
-        policy_version, cast(null as boolean) as was_prechecked, cast(null as timestamp) as double_opt_in_at,
-        country_code, cast(null as timestamp) as expires_at, ip_hash,
-        cast(null as {{ dbt.type_string() }}) as review_reason
+        {{ canonical_event({
+            'element_index': "-1",
+            'email': "email",
+            'contact_key': "contact_key",
+            'source_record_id': "submission_id",
+            'scope': "'global'",
+            'action': "'sale_opt_out'",
+            'lawful_basis': "'not_applicable'",
+            'occurred_at': "submitted_at",
+            'capture_method': "'gpc_signal'",
+            'capture_point': "coalesce(form_id, page_url)",
+            'policy_version': "policy_version",
+            'country_code': "country_code",
+            'ip_hash': "ip_hash",
+        }) }}
     from valid
     where gpc
 
