@@ -118,7 +118,7 @@ def _prepare_manifest() -> None:
     (each `dbt parse` is seconds of CPU even when dbt's partial parsing has nothing to do)."""
     from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
 
-    target = paths.REPO_ROOT / "target"
+    target = paths.dbt_target()
     if _manifest_is_current(target):
         return
     state = _parse_state()
@@ -262,7 +262,7 @@ def _quiet(dbt_output: Path) -> contextlib.ExitStack:
 def _dbt_node_count() -> int:
     """Models, seeds, snapshots and data tests the nightly dbt build runs (for the progress bar)."""
     try:
-        manifest = json.loads((paths.REPO_ROOT / "target" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((paths.dbt_target() / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 0
     return sum(1 for node in manifest.get("nodes", {}).values()
@@ -487,7 +487,7 @@ def source_freshness(landing: Path, warehouse: Path) -> int:
                "--project-dir", str(paths.REPO_ROOT)]
     if variables := dbt_vars():
         command += ["--vars", json.dumps(variables)]
-    env = {**os.environ, "DBT_TARGET_PATH": str(paths.REPO_ROOT / "target")}
+    env = {**os.environ, "DBT_TARGET_PATH": str(paths.dbt_target())}
     if not sys.stdout.isatty():
         env["DBT_USE_COLORS"] = "false"
     return subprocess.run(command, cwd=paths.REPO_ROOT, env=env, check=False).returncode
