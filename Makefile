@@ -36,11 +36,16 @@ run: install
 	fi
 
 # The whole suite: lint (ruff, SQLFluff), then pytest, which builds each landing fixture once and runs
-# the dbt unit tests once (tests/test_dbt_unit_tests.py). PYTEST_ARGS adds pytest options
-# (e.g. PYTEST_ARGS="-k hubspot" or "--durations=20").
+# the dbt unit tests once (tests/test_dbt_unit_tests.py), in one worker per core (pytest-xdist; tests
+# that share a built warehouse stay in one worker: tests/conftest.py). PYTEST_ARGS adds pytest
+# options (e.g. PYTEST_ARGS="-k hubspot" or "--durations=20"); TEST_WORKERS=0 runs in one process.
+# The suite writes, fsyncs and throws away hundreds of small databases: they live in memory
+# (/dev/shm) where the machine has it, else under TMPDIR.
 PYTEST_ARGS ?=
+TEST_WORKERS ?= auto
+TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The dbt unit tests alone (the `unit_tests:` blocks beside the models), on a scratch database:
 # seeds and models over an empty landing folder (unit tests read their inputs' and `this`'s columns),

@@ -11,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,13 +49,42 @@ def dbt_env(landing: Path, database: Path, as_of: str) -> dict[str, str]:
     }
 
 
+# dbt re-parses the whole project (seconds of CPU) when the profile changes, and the profile holds
+# the database path. Every build of this test process therefore runs on one fixed path, its slot,
+# with one target folder kept between builds: the database is moved into the slot for the build
+# and back out after it, so each test still owns its file and the next build's parse is partial.
+# One slot per process, so pytest-xdist workers never share one.
+SLOT = Path(tempfile.gettempdir()) / f"consent-ledger-tests-{os.getpid()}"
+
+
+@contextmanager
+def in_slot(database: Path) -> Iterator[Path]:
+    """The slot's database path, holding `database` (if it exists) for the duration."""
+    slot = SLOT / "work.duckdb"
+    SLOT.mkdir(parents=True, exist_ok=True)
+    pairs = [(Path(f"{database}{suffix}"), Path(f"{slot}{suffix}")) for suffix in ("", ".wal")]
+    for _, parked in pairs:
+        parked.unlink(missing_ok=True)
+    for own, parked in pairs:
+        if own.exists():
+            shutil.move(own, parked)
+    try:
+        yield slot
+    finally:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        for own, parked in pairs:
+            if parked.exists():
+                shutil.move(parked, own)
+        shutil.rmtree(Path(f"{slot}.tmp"), ignore_errors=True)
+
+
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
               full_refresh: bool = False, published: Path | None = None,
               exclude: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run `dbt build` (seeds, models, data tests; never the unit tests, which check the SQL and run
-    once per suite) as a subprocess on its own database, target and log folders, for the run date
-    `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var); `published` is the
-    last published file (withdrawal_sla reads it)."""
+    once per suite) as a subprocess on `database` (built in this process's slot, see SLOT), for the
+    run date `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var);
+    `published` is the last published file (withdrawal_sla reads it)."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO)]
     if published:
@@ -64,8 +95,39 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
     cmd += ["--exclude", *dict.fromkeys([*excluded, UNIT_TESTS])]
     if full_refresh:
         cmd.append("--full-refresh")
-    return subprocess.run(cmd, cwd=REPO, env=dbt_env(landing, database, as_of), capture_output=True, text=True,
-                          check=False)
+    with in_slot(database) as slot:
+        return subprocess.run(cmd, cwd=REPO, env=dbt_env(landing, slot, as_of), capture_output=True, text=True,
+                              check=False)
+
+
+# The nightly job's own dbt target (saved parse, manifest) for every CLI run of this process: runs
+# in two workers at once must not rewrite one target/ folder.
+DBT_TARGET_ENV = "CONSENT_LEDGER_DBT_TARGET"
+os.environ.setdefault(DBT_TARGET_ENV, str(SLOT / "cli-target"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_slot() -> Iterator[None]:
+    yield
+    shutil.rmtree(SLOT, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), tests that share a built
+    warehouse run in one worker, so each is built once: a session fixture of ours (build_warehouse's
+    fixture builds, nightly_run, ops_history) groups its users, a module fixture of ours its module.
+    Other tests go wherever a worker is free."""
+    for item in items:
+        fixtures = item._fixtureinfo.name2fixturedefs
+        ours = {name: defs[-1].scope for name, defs in fixtures.items()
+                if defs and defs[-1].baseid.startswith("tests") and name != "_remove_slot"}
+        if sessions := sorted(name for name, scope in ours.items() if scope == "session"):
+            group = sessions[0]
+        elif any(scope == "module" for scope in ours.values()):
+            group = item.module.__name__
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -89,9 +151,10 @@ def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
 
 def cli_env(**settings: str) -> dict[str, str]:
     """The environment of a CLI run that takes only its own settings: another test module may have
-    left CONSENT_LEDGER_* (or a Dagster home) in os.environ."""
+    left CONSENT_LEDGER_* (or a Dagster home) in os.environ. This process's dbt target stays."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CONSENT_LEDGER_") and k not in ("DAGSTER_HOME",)}
+           if not k.startswith("CONSENT_LEDGER_") and k not in ("DAGSTER_HOME", "DBT_TARGET_PATH")}
+    env[DBT_TARGET_ENV] = os.environ[DBT_TARGET_ENV]
     return {**env, "CONSENT_LEDGER_SETTLE_SECONDS": "0", **settings}
 
 

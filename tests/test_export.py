@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from orchestration.cli.features import add_export_parser
 from orchestration.features.segment_export import ExportError, export_segment
 from tests.conftest import FIXTURES, query
+from tests.expected import key
 
 LANDING = FIXTURES / "landing" / "marketing_ops"
 AS_OF = "2026-11-28"
@@ -50,10 +50,6 @@ def write_candidates(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def audience(warehouse: Path, purpose: str, channel: str) -> set[str]:

@@ -3,7 +3,6 @@ published warehouse tells an analyst."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -13,12 +12,9 @@ import pytest
 
 from orchestration.lib.warehouse import connect_published
 from tests.conftest import REPO
+from tests.expected import key
 
 AS_OF = "2026-03-10"
-
-
-def key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

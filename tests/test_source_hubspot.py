@@ -4,15 +4,14 @@ rejects, reconciliation, countries)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import key, ts
 
 LANDING = FIXTURES / "landing" / "hubspot_marketo"
 AS_OF = "2026-04-30"
@@ -22,15 +21,6 @@ SUBS_2 = "hubspot/2026-04-02/subscription_statuses_001.jsonl"
 WIDE = "hubspot/2026-04-01/wide_statuses_001.jsonl"
 EMAIL_EVENTS = "hubspot/2026-04-01/email_events_001.jsonl"
 CONTACTS = "hubspot/2026-04-01/contacts_001.jsonl"
-
-
-def key(email: str) -> str:
-    """contact_key as the design defines it: SHA-256 hex of the trimmed, lowercased email."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
-def ts(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 # (file, line, email, scope, channel, purpose, action, lawful_basis, occurred_at UTC, capture_method)

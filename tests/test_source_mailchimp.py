@@ -8,7 +8,6 @@ first observations, changes, unchanged repeats, archived members and one re-deli
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import canonical_event
+from tests.people import LENA, MARTA, NILS, OLGA, QUINN, TARA, UGO
 
 LANDING = FIXTURES / "landing" / "salesforce_mailchimp"
 AS_OF = "2026-11-28"
@@ -25,73 +26,47 @@ M24 = "mailchimp/2026-11-24/members_sfmc_fixture_1124.jsonl"
 M26 = "mailchimp/2026-11-26/members_sfmc_fixture_1126.jsonl"
 M27 = "mailchimp/2026-11-27/members_sfmc_fixture_1124_redelivered.jsonl"
 
-ANA, ANA2, INES = "ana.silva@example.com", "ana.silva2@example.com", "ines.garcia@wayne.example"
-BOB, CARLA, KOFI = "bob.smith@acme.example", "carla.rossi@globex.example", "kofi.jensen@vandelay.example"
-JON, HIRO = "jon.weber@acme.example", "hiro.tanaka@stark.example"
-LENA, MARTA, NILS = "lena.novak@vandelay.example", "marta.costa@initech.example", "nils.larsen@hooli.example"
-OLGA, TARA, UGO = "olga.ivanova@globex.example", "tara.weber@umbrella.example", "ugo.rossi@vandelay.example"
-QUINN = "quinn.brown@stark.example"
-
-CONTACT_A, CONTACT_B, CONTACT_C = "003A00000000001AAA", "003A00000000002AAA", "003A00000000003AAA"
-CONTACT_I, CONTACT_J = "003A00000000009AAA", "003A00000000010AAA"
-IND_A, IND_B, IND_K = "0PKA00000000001AAA", "0PKA00000000002AAA", "0PKA00000000011AAA"
-CPT1, CPT2, CPT3 = "0ZYA00000000001AAA", "0ZYA00000000002AAA", "0ZYA00000000003AAA"
-CPT8, CPT10 = "0ZYA00000000008AAA", "0ZYA00000000010AAA"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def event(email: str, record: str, scope: str, channel: str | None, purpose: str | None, action: str,
-          at: str, method: str, point: str, *, doi: str | None = None, expires: str | None = None,
-          country: str | None = None, ip: str | None = None, basis: str | None = None) -> tuple:
-    """One expected canonical event; lawful_basis is consent for a grant unless given (a lift of an
-    opt-out grants nothing: not_applicable)."""
-    basis = basis or ("consent" if action == "opt_in" else "not_applicable")
-    return (sha(email), record, scope, channel, purpose, action, basis, at, method, point, doi, expires,
-            country, sha(ip) if ip else None)
 
 
 # (file, line, element_index) -> the event it must yield
 EXPECTED_EVENTS: dict[tuple, tuple] = {
     # Mailchimp: subscribed -> opt-in for the list's purpose, timestamp_opt is the double opt-in
-    (M20, 1, 0): event(LENA, "a1b2c3/m-lena", "purpose", "email", "newsletter", "opt_in",
+    (M20, 1, 0): canonical_event(LENA, "a1b2c3/m-lena", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 10:05:00", "web_form", "Hosted Signup Form",
         doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
     # permissions seen first: enabled -> opt_in, not enabled -> not_given
-    (M20, 1, 1): event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_in",
+    (M20, 1, 1): canonical_event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_in",
         "2026-11-19 10:05:00", "web_form", "Hosted Signup Form",
         doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
-    (M20, 1, 2): event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "not_given",
+    (M20, 1, 2): canonical_event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "not_given",
         "2026-11-19 10:05:00", "web_form", "Hosted Signup Form", country="DE"),
-    (M20, 2, 0): event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "pending",
+    (M20, 2, 0): canonical_event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "pending",
         "2026-11-19 11:00:00", "api", "API - Generic", country="AT", ip="198.51.100.7"),
     # cleaned is undeliverable even on a list nobody mapped
-    (M20, 3, 0): event(NILS, "zz9999/m-nils", "channel", "email", None, "undeliverable",
+    (M20, 3, 0): canonical_event(NILS, "zz9999/m-nils", "channel", "email", None, "undeliverable",
         "2026-11-19 12:00:00", "system", "Import"),
-    (M20, 4, 0): event(OLGA, "a1b2c3/m-olga", "purpose", "email", "newsletter", "not_given",
+    (M20, 4, 0): canonical_event(OLGA, "a1b2c3/m-olga", "purpose", "email", "newsletter", "not_given",
         "2026-11-19 13:00:00", "api", "API - Generic", country="US"),
-    (M20, 10, 0): event(TARA, "a1b2c3/m-tara", "purpose", "email", "newsletter", "opt_in",
+    (M20, 10, 0): canonical_event(TARA, "a1b2c3/m-tara", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 18:10:00", "web_form", "Landing Page",
         doi="2026-11-19 18:10:00", country="IE", ip="203.0.113.21"),
-    (M20, 11, 0): event(UGO, "a1b2c3/m-ugo", "purpose", "email", "newsletter", "opt_out",
+    (M20, 11, 0): canonical_event(UGO, "a1b2c3/m-ugo", "purpose", "email", "newsletter", "opt_out",
         "2026-11-19 19:00:00", "email_link", "Hosted Signup Form", country="FR"),
     # pending -> subscribed
-    (M24, 2, 0): event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "opt_in",
+    (M24, 2, 0): canonical_event(MARTA, "a1b2c3/m-marta", "purpose", "email", "newsletter", "opt_in",
         "2026-11-23 09:00:00", "api", "API - Generic",
         doi="2026-11-23 09:00:00", country="AT", ip="198.51.100.8"),
     # the Email permission was malformed before: now valid, so seen first (not enabled -> not_given)
-    (M24, 3, 3): event(TARA, "a1b2c3/m-tara", "channel", "email", None, "not_given",
+    (M24, 3, 3): canonical_event(TARA, "a1b2c3/m-tara", "channel", "email", None, "not_given",
         "2026-11-23 10:00:00", "web_form", "Landing Page", country="IE"),
     # permission changes: Email true -> false opt-out, advertising false -> true opt-in
-    (M24, 4, 1): event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_out",
+    (M24, 4, 1): canonical_event(LENA, "a1b2c3/m-lena", "channel", "email", None, "opt_out",
         "2026-11-23 15:00:00", "preference_center", "Hosted Signup Form", country="DE"),
-    (M24, 4, 2): event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "opt_in",
+    (M24, 4, 2): canonical_event(LENA, "a1b2c3/m-lena", "purpose", "ads", "advertising", "opt_in",
         "2026-11-23 15:00:00", "preference_center", "Hosted Signup Form",
         doi="2026-11-19 10:05:00", country="DE", ip="203.0.113.10"),
     # archived twice, then subscribed: the first version of the member
-    (M26, 1, 0): event(QUINN, "a1b2c3/m-quinn", "purpose", "email", "newsletter", "opt_in",
+    (M26, 1, 0): canonical_event(QUINN, "a1b2c3/m-quinn", "purpose", "email", "newsletter", "opt_in",
         "2026-11-25 09:03:00", "web_form", "Pop-up Form",
         doi="2026-11-25 09:03:00", country="GB", ip="203.0.113.41"),
 }

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import key, ts
 
 LANDING = FIXTURES / "landing" / "hubspot_marketo"
 AS_OF = "2026-04-30"
@@ -22,15 +22,6 @@ ACTIVITIES_2 = "marketo/2026-04-02/activities_001.jsonl"
 LEADS_1 = "marketo/2026-04-01/leads_hm_fixture_1.csv"
 LEADS_2 = "marketo/2026-04-02/leads_hm_fixture_2.csv"
 LEADS_3 = "marketo/2026-04-03/leads_hm_fixture_3.csv"
-
-
-def key(email: str) -> str:
-    """contact_key as the design defines it: SHA-256 hex of the trimmed, lowercased email."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
-def ts(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 # (file, line, email, scope, channel, purpose, action, lawful_basis, occurred_at UTC, capture_method)

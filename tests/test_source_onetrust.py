@@ -7,14 +7,13 @@ second extract re-delivering two receipts. Expected rows are written out by hand
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import key, ts
 
 LANDING = FIXTURES / "landing" / "onetrust_sends"
 AS_OF = "2026-03-31"
@@ -22,27 +21,9 @@ RECEIPTS = "onetrust/2026-03-10/consent_receipts_001.jsonl"
 RECEIPTS_AGAIN = "onetrust/2026-03-11/consent_receipts_001.jsonl"
 
 
-def ts(text: str) -> datetime:
-    """A naive UTC timestamp, as the warehouse stores them."""
-    return datetime.fromisoformat(text)
-
-
-def key(email: str) -> str:
-    """contact_key: SHA-256 of the normalized address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def db(build_warehouse: Callable[[Path, str], Path]) -> Path:
     return build_warehouse(LANDING, AS_OF)
-
-
-def event_id(db: Path, receipt_id: str, purpose: str) -> str:
-    """The event a receipt produced for a purpose (there is exactly one in the fixture)."""
-    rows = query(db, "select event_id from consent.consent_events where source_system = 'onetrust' "
-                     "and source_record_id = ? and purpose = ?", [receipt_id, purpose])
-    assert len(rows) == 1, (receipt_id, purpose, rows)
-    return rows[0][0]
 
 
 def test_onetrust_events_are_exactly_the_expected_ones(db: Path) -> None:

@@ -9,7 +9,6 @@ out of file order and one re-delivered file.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,32 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import canonical_event, key
+from tests.people import (
+    ANA,
+    ANA2,
+    BOB,
+    CARLA,
+    CONTACT_A,
+    CONTACT_B,
+    CONTACT_C,
+    CONTACT_I,
+    CONTACT_J,
+    CPT1,
+    CPT2,
+    CPT3,
+    CPT8,
+    CPT10,
+    HIRO,
+    IND_A,
+    IND_B,
+    IND_K,
+    INES,
+    JON,
+    KOFI,
+    LENA,
+    NILS,
+)
 
 LANDING = FIXTURES / "landing" / "salesforce_mailchimp"
 AS_OF = "2026-11-28"
@@ -31,112 +56,86 @@ C26 = "salesforce/2026-11-26/contact_sfmc_fixture_1126.csv"
 P26 = "salesforce/2026-11-26/contact_point_type_consent_sfmc_fixture_1126.csv"
 C27 = "salesforce/2026-11-27/contact_sfmc_fixture_1126_redelivered.csv"
 
-ANA, ANA2, INES = "ana.silva@example.com", "ana.silva2@example.com", "ines.garcia@wayne.example"
-BOB, CARLA, KOFI = "bob.smith@acme.example", "carla.rossi@globex.example", "kofi.jensen@vandelay.example"
-JON, HIRO = "jon.weber@acme.example", "hiro.tanaka@stark.example"
-LENA, MARTA, NILS = "lena.novak@vandelay.example", "marta.costa@initech.example", "nils.larsen@hooli.example"
-OLGA, TARA, UGO = "olga.ivanova@globex.example", "tara.weber@umbrella.example", "ugo.rossi@vandelay.example"
-QUINN = "quinn.brown@stark.example"
-
-CONTACT_A, CONTACT_B, CONTACT_C = "003A00000000001AAA", "003A00000000002AAA", "003A00000000003AAA"
-CONTACT_I, CONTACT_J = "003A00000000009AAA", "003A00000000010AAA"
-IND_A, IND_B, IND_K = "0PKA00000000001AAA", "0PKA00000000002AAA", "0PKA00000000011AAA"
-CPT1, CPT2, CPT3 = "0ZYA00000000001AAA", "0ZYA00000000002AAA", "0ZYA00000000003AAA"
-CPT8, CPT10 = "0ZYA00000000008AAA", "0ZYA00000000010AAA"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def event(email: str, record: str, scope: str, channel: str | None, purpose: str | None, action: str,
-          at: str, method: str, point: str, *, doi: str | None = None, expires: str | None = None,
-          country: str | None = None, ip: str | None = None, basis: str | None = None) -> tuple:
-    """One expected canonical event; lawful_basis is consent for a grant unless given (a lift of an
-    opt-out grants nothing: not_applicable)."""
-    basis = basis or ("consent" if action == "opt_in" else "not_applicable")
-    return (sha(email), record, scope, channel, purpose, action, basis, at, method, point, doi, expires,
-            country, sha(ip) if ip else None)
 
 
 # (file, line, element_index) -> the event it must yield
 EXPECTED_EVENTS: dict[tuple, tuple] = {
     # Contact: HasOptedOutOfEmail and DoNotCall true on the first observation: two channel opt-outs
-    (C20, 3, 1): event(BOB, CONTACT_B, "channel", "email", None, "opt_out",
+    (C20, 3, 1): canonical_event(BOB, CONTACT_B, "channel", "email", None, "opt_out",
         "2026-11-19 10:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="US"),
-    (C20, 3, 2): event(BOB, CONTACT_B, "channel", "phone", None, "opt_out",
+    (C20, 3, 2): canonical_event(BOB, CONTACT_B, "channel", "phone", None, "opt_out",
         "2026-11-19 10:00:00", "sales_rep", "Contact.DoNotCall", country="US"),
     # EmailBouncedDate on the first observation: undeliverable at the bounce date
-    (C20, 4, 3): event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
+    (C20, 4, 3): canonical_event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
         "2026-11-18 07:30:00", "system", "Contact.EmailBouncedDate", country="FR"),
     # false -> true: opt-out; true -> false: the lift (sales_rep channel opt-in)
-    (C24, 2, 1): event(ANA, CONTACT_A, "channel", "email", None, "opt_out",
+    (C24, 2, 1): canonical_event(ANA, CONTACT_A, "channel", "email", None, "opt_out",
         "2026-11-23 08:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="DE"),
-    (C24, 3, 1): event(BOB, CONTACT_B, "channel", "email", None, "opt_in",
+    (C24, 3, 1): canonical_event(BOB, CONTACT_B, "channel", "email", None, "opt_in",
         "2026-11-23 09:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="US",
         basis="not_applicable"),
-    (C26, 2, 2): event(BOB, CONTACT_B, "channel", "phone", None, "opt_in",
+    (C26, 2, 2): canonical_event(BOB, CONTACT_B, "channel", "phone", None, "opt_in",
         "2026-11-25 09:00:00", "sales_rep", "Contact.DoNotCall", country="US", basis="not_applicable"),
     # a new bounce date is a new undeliverable
-    (C26, 3, 3): event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
+    (C26, 3, 3): canonical_event(CARLA, CONTACT_C, "channel", "email", None, "undeliverable",
         "2026-11-25 06:00:00", "system", "Contact.EmailBouncedDate", country="FR"),
     # the contact's new address starts its own history: its first observation is opted out
-    (C26, 4, 1): event(ANA2, CONTACT_A, "channel", "email", None, "opt_out",
+    (C26, 4, 1): canonical_event(ANA2, CONTACT_A, "channel", "email", None, "opt_out",
         "2026-11-25 10:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="DE"),
     # jon's line 5 (14:00, opted out) is newer than line 6 (13:00): ordered by LastModifiedDate
-    (C26, 5, 1): event(JON, CONTACT_J, "channel", "email", None, "opt_out",
+    (C26, 5, 1): canonical_event(JON, CONTACT_J, "channel", "email", None, "opt_out",
         "2026-11-25 14:00:00", "sales_rep", "Contact.HasOptedOutOfEmail", country="NL"),
     # Individual: HasOptedOutSolicit -> global opt-out; ShouldForget -> erasure
-    (I20, 3, 1): event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_out",
+    (I20, 3, 1): canonical_event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_out",
         "2026-11-19 10:05:00", "sales_rep", "Individual.HasOptedOutSolicit"),
-    (I20, 5, 2): event(KOFI, f"{IND_K}/003A00000000011AAA", "global", None, None, "erasure",
+    (I20, 5, 2): canonical_event(KOFI, f"{IND_K}/003A00000000011AAA", "global", None, None, "erasure",
         "2026-11-19 17:05:00", "sales_rep", "Individual.ShouldForget"),
     # HasOptedOutProcessing -> global opt-out for every address of the Individual (three)
-    (I24, 2, 1): event(ANA, f"{IND_A}/{CONTACT_A}", "global", None, None, "opt_out",
+    (I24, 2, 1): canonical_event(ANA, f"{IND_A}/{CONTACT_A}", "global", None, None, "opt_out",
         "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
-    (I24, 2, 11): event(ANA2, f"{IND_A}/{CONTACT_A}#2", "global", None, None, "opt_out",
+    (I24, 2, 11): canonical_event(ANA2, f"{IND_A}/{CONTACT_A}#2", "global", None, None, "opt_out",
         "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
-    (I24, 2, 21): event(INES, f"{IND_A}/{CONTACT_I}", "global", None, None, "opt_out",
+    (I24, 2, 21): canonical_event(INES, f"{IND_A}/{CONTACT_I}", "global", None, None, "opt_out",
         "2026-11-23 08:30:00", "sales_rep", "Individual.HasOptedOutProcessing"),
     # both flags false after true: the global opt-out is lifted
-    (I24, 3, 1): event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_in",
+    (I24, 3, 1): canonical_event(BOB, f"{IND_B}/{CONTACT_B}", "global", None, None, "opt_in",
         "2026-11-23 09:30:00", "sales_rep", "Individual.HasOptedOutSolicit", basis="not_applicable"),
     # ContactPointTypeConsent: Email + Newsletter OptIn at CaptureDate, EffectiveTo as expiry
-    (P20, 2, 1): event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_in",
+    (P20, 2, 1): canonical_event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_in",
         "2026-11-18 08:00:00", "web_form", "Website footer", expires="2027-11-18 00:00:00"),
     # Phone + Marketing: the whole phone channel
-    (P20, 3, 1): event(BOB, f"{CPT2}/{CONTACT_B}", "channel", "phone", None, "opt_out",
+    (P20, 3, 1): canonical_event(BOB, f"{CPT2}/{CONTACT_B}", "channel", "phone", None, "opt_out",
         "2026-11-18 09:00:00", "sales_rep", "Call center"),
     # MailingAddress + Events, Seen: not_given on postal
-    (P20, 4, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "not_given",
+    (P20, 4, 1): canonical_event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "not_given",
         "2026-11-18 10:00:00", None, "Trade show"),
-    (P20, 9, 1): event(BOB, f"{CPT8}/{CONTACT_B}", "purpose", "email", "partner_offers", "not_given",
+    (P20, 9, 1): canonical_event(BOB, f"{CPT8}/{CONTACT_B}", "purpose", "email", "partner_offers", "not_given",
         "2026-11-18 14:00:00", "web_form", "Website footer"),
-    (P20, 11, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
+    (P20, 11, 1): canonical_event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:00:00", "web_form", "Signup form"),
-    (P20, 11, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
+    (P20, 11, 11): canonical_event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:00:00", "web_form", "Signup form"),
-    (P20, 11, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
+    (P20, 11, 21): canonical_event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:00:00", "web_form", "Signup form"),
     # DoubleConsentCaptureDate newly set: the grant re-issued at the confirmation
-    (P24, 2, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
+    (P24, 2, 1): canonical_event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
-    (P24, 2, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
+    (P24, 2, 11): canonical_event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
-    (P24, 2, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
+    (P24, 2, 21): canonical_event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "opt_in",
         "2026-11-19 07:20:00", "double_opt_in", "Signup form", doi="2026-11-19 07:20:00"),
     # a new capture (new CaptureDate): OptOut at that date
-    (P24, 3, 1): event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_out",
+    (P24, 3, 1): canonical_event(BOB, f"{CPT1}/{CONTACT_B}", "purpose", "email", "newsletter", "opt_out",
         "2026-11-23 12:00:00", "email_link", "Preference center"),
     # status edited without a new CaptureDate: dated LastModifiedDate
-    (P24, 5, 1): event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "opt_in",
+    (P24, 5, 1): canonical_event(BOB, f"{CPT3}/{CONTACT_B}", "purpose", "postal", "event_invitations", "opt_in",
         "2026-11-23 13:00:00", None, "Trade show"),
     # EffectiveTo set on an opt-in: the grant ends at EffectiveTo
-    (P26, 2, 1): event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "not_given",
+    (P26, 2, 1): canonical_event(ANA, f"{CPT10}/{CONTACT_A}", "purpose", "email", "newsletter", "not_given",
         "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
-    (P26, 2, 11): event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "not_given",
+    (P26, 2, 11): canonical_event(ANA2, f"{CPT10}/{CONTACT_A}#2", "purpose", "email", "newsletter", "not_given",
         "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
-    (P26, 2, 21): event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "not_given",
+    (P26, 2, 21): canonical_event(INES, f"{CPT10}/{CONTACT_I}", "purpose", "email", "newsletter", "not_given",
         "2026-11-25 00:00:00", "system", "Signup form", expires="2026-11-25 00:00:00"),
 }
 
@@ -246,7 +245,7 @@ def test_mailing_country_names_resolve_to_iso_codes(database: Path) -> None:
     # Germany / DE / Deutschland, USA / United States, France / FR, Great Britain, Canada, NL;
     # each country once per contact
     expected = {ANA: "DE", ANA2: "DE", INES: "DE", BOB: "US", CARLA: "FR", HIRO: "GB", KOFI: "CA", JON: "NL"}
-    assert Counter(rows) == Counter((sha(email), code) for email, code in expected.items())
+    assert Counter(rows) == Counter((key(email), code) for email, code in expected.items())
 
 
 def test_resolved_state_follows_the_snapshots(database: Path) -> None:
@@ -255,19 +254,19 @@ def test_resolved_state_follows_the_snapshots(database: Path) -> None:
         select contact_key, scope, channel, purpose, reason from consent.suppression_list
     """)
     by_contact: dict[str, set] = {}
-    for key, *rest in suppressions:
-        by_contact.setdefault(key, set()).add(tuple(rest))
+    for contact_key, *rest in suppressions:
+        by_contact.setdefault(contact_key, set()).add(tuple(rest))
     # bob's contact and individual opt-outs were both lifted: only his newsletter opt-out stands
-    assert by_contact[sha(BOB)] == {("purpose", "email", "newsletter", "purpose_opt_out")}
+    assert by_contact[key(BOB)] == {("purpose", "email", "newsletter", "purpose_opt_out")}
     # the newest version wins, whatever the line order in the file
-    assert by_contact[sha(JON)] == {("channel", "email", None, "channel_opt_out")}
+    assert by_contact[key(JON)] == {("channel", "email", None, "channel_opt_out")}
     # ana2's contact email opt-out and her individual's global opt-out both stand (neither was
     # lifted): the suppression list shows every opt-out in force, each with its own evidence
-    assert by_contact[sha(ANA2)] == {("global", None, None, "global_opt_out"),
+    assert by_contact[key(ANA2)] == {("global", None, None, "global_opt_out"),
                                      ("channel", "email", None, "channel_opt_out")}
-    assert by_contact[sha(CARLA)] == {("channel", "email", None, "undeliverable")}
-    assert by_contact[sha(LENA)] == {("channel", "email", None, "channel_opt_out")}
-    assert by_contact[sha(NILS)] == {("channel", "email", None, "undeliverable")}
+    assert by_contact[key(CARLA)] == {("channel", "email", None, "undeliverable")}
+    assert by_contact[key(LENA)] == {("channel", "email", None, "channel_opt_out")}
+    assert by_contact[key(NILS)] == {("channel", "email", None, "undeliverable")}
     erased = query(database, "select email, is_erased from consent.contacts where contact_key = ?",
-                   [sha(KOFI)])
+                   [key(KOFI)])
     assert erased == [(None, True)]

@@ -8,14 +8,13 @@ Expected rows are written out by hand.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, query
+from tests.expected import event_id, key, ts
 
 LANDING = FIXTURES / "landing" / "onetrust_sends"
 AS_OF = "2026-03-31"
@@ -24,27 +23,9 @@ SENDS_AGAIN = "sends/2026-03-21/sends_onetrust_fixture_0320_redelivered.csv"
 SENDS_LATER = "sends/2026-03-21/sends_onetrust_fixture_0321.csv"
 
 
-def ts(text: str) -> datetime:
-    """A naive UTC timestamp, as the warehouse stores them."""
-    return datetime.fromisoformat(text)
-
-
-def key(email: str) -> str:
-    """contact_key: SHA-256 of the normalized address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def db(build_warehouse: Callable[[Path, str], Path]) -> Path:
     return build_warehouse(LANDING, AS_OF)
-
-
-def event_id(db: Path, receipt_id: str, purpose: str) -> str:
-    """The event a receipt produced for a purpose (there is exactly one in the fixture)."""
-    rows = query(db, "select event_id from consent.consent_events where source_system = 'onetrust' "
-                     "and source_record_id = ? and purpose = ?", [receipt_id, purpose])
-    assert len(rows) == 1, (receipt_id, purpose, rows)
-    return rows[0][0]
 
 
 def test_reconciliation_balances_every_sends_file(db: Path) -> None:
@@ -97,7 +78,7 @@ def test_sends_without_consent_are_exactly_the_unjustified_sends(db: Path) -> No
     expected = [
         # after ana withdrew the newsletter (r-6)
         ("s-2", "hubspot", ana, ts("2026-03-06 10:00"), "email", "newsletter", "withdrawn",
-         "purpose_opt_out", event_id(db, "r-6", "newsletter"), "FR", "opt_in", SENDS, 3),
+         "purpose_opt_out", event_id(db, "onetrust", "r-6", "newsletter"), "FR", "opt_in", SENDS, 3),
         # before any consent, in an opt-in country
         ("s-3", "hubspot", ana, ts("2026-03-01 10:00"), "email", "newsletter", "not_given",
          "no_consent", None, "FR", "opt_in", SENDS, 4),
@@ -106,7 +87,7 @@ def test_sends_without_consent_are_exactly_the_unjustified_sends(db: Path) -> No
          "not_given", "no_consent_record", None, "ZZ", "opt_in", SENDS, 5),
         # between the PENDING receipt and the double opt-in confirmation
         ("s-7", "hubspot", key("dmitri@example.com"), ts("2026-03-04 08:15"), "email", "newsletter",
-         "pending", "pending_confirmation", event_id(db, "r-7", "newsletter"), "DE", "opt_in", SENDS, 8),
+         "pending", "pending_confirmation", event_id(db, "onetrust", "r-7", "newsletter"), "DE", "opt_in", SENDS, 8),
         ("s-9", "marketo", ana, ts("2026-03-04 11:00"), "email", "webinar_blast", "not_given",
          "unknown_purpose", None, "FR", "opt_in", SENDS, 10),
         ("s-10", "marketo", ana, ts("2026-03-04 11:00"), "sms", "newsletter", "not_given",
@@ -115,7 +96,8 @@ def test_sends_without_consent_are_exactly_the_unjustified_sends(db: Path) -> No
          "unknown_channel", None, "FR", "opt_in", SENDS, 12),
         # after femi's HARD_OPT_OUT of event invitations (CASL)
         ("s-15", "marketo", key("femi@example.com"), ts("2026-03-08 09:00"), "email", "event_invitations",
-         "withdrawn", "purpose_opt_out", event_id(db, "r-10", "event_invitations"), "CA", "casl", SENDS, 16),
+         "withdrawn", "purpose_opt_out", event_id(db, "onetrust", "r-10", "event_invitations"), "CA", "casl",
+         SENDS, 16),
     ]
     # not flagged: s-1 (within ana's grant, from hubspot and from mailchimp), s-5 (US before any
     # event: opt-out regime), s-6 (US, implied consent), s-8 (after dmitri's double opt-in),

@@ -118,7 +118,7 @@ def _prepare_manifest() -> None:
     (each `dbt parse` is seconds of CPU even when dbt's partial parsing has nothing to do)."""
     from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
 
-    target = paths.REPO_ROOT / "target"
+    target = paths.dbt_target()
     if _manifest_is_current(target):
         return
     state = _parse_state()
@@ -262,7 +262,7 @@ def _quiet(dbt_output: Path) -> contextlib.ExitStack:
 def _dbt_node_count() -> int:
     """Models, seeds, snapshots and data tests the nightly dbt build runs (for the progress bar)."""
     try:
-        manifest = json.loads((paths.REPO_ROOT / "target" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((paths.dbt_target() / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 0
     return sum(1 for node in manifest.get("nodes", {}).values()
@@ -484,7 +484,7 @@ def source_freshness(landing: Path, warehouse: Path) -> int:
         raise RunError(f"landing folder {landing} does not exist (set --landing or CONSENT_LEDGER_LANDING)")
     paths.use(paths.Settings.resolve(landing, warehouse))
     _prepare_manifest()  # the thresholds as the build parses them (a no-op when nothing changed)
-    manifest = json.loads((paths.REPO_ROOT / "target" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((paths.dbt_target() / "manifest.json").read_text(encoding="utf-8"))
     results, never_read = landing_freshness(landing, freshness_rules(manifest))
     print(format_freshness(landing, results, never_read))
     return 1 if any(r.status == "error" for r in results) else 0

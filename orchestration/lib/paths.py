@@ -53,6 +53,13 @@ def working_db(published: Path | None = None) -> Path:
     return published.parent / "work" / f"{published.stem}_work.duckdb"
 
 
+def dbt_target() -> Path:
+    """dbt's target folder (the saved parse and manifest every run reuses): CONSENT_LEDGER_DBT_TARGET,
+    else target/ in the repository. Two runs at once (the test suite's workers) need one each:
+    each run rewrites it."""
+    return Path(os.environ.get("CONSENT_LEDGER_DBT_TARGET", REPO_ROOT / "target")).resolve()
+
+
 def exports_dir(published: Path | None = None) -> Path:
     """Tool files and outboxes: CONSENT_LEDGER_EXPORTS, else `exports/` beside the warehouse."""
     if "CONSENT_LEDGER_EXPORTS" in os.environ:
@@ -95,7 +102,7 @@ class Settings:
     def environment(self) -> dict[str, str]:
         """What a dbt subprocess reads (profiles.yml, the landing scan) to build this warehouse."""
         return {"CONSENT_LEDGER_LANDING": str(self.landing), "CONSENT_LEDGER_WAREHOUSE": str(self.warehouse),
-                "CONSENT_LEDGER_WORKING_DB": str(self.working)}
+                "CONSENT_LEDGER_WORKING_DB": str(self.working), "DBT_TARGET_PATH": str(dbt_target())}
 
 
 def use(settings: Settings) -> Settings:

@@ -14,7 +14,7 @@ from packaging import version
 
 from orchestration.lib import paths
 
-DBT_PROJECT = DbtProject(project_dir=paths.REPO_ROOT, profiles_dir=paths.REPO_ROOT)
+DBT_PROJECT = DbtProject(project_dir=paths.REPO_ROOT, profiles_dir=paths.REPO_ROOT, target_path=paths.dbt_target())
 
 AS_OF_ENV = "CONSENT_LEDGER_AS_OF"
 

@@ -37,7 +37,7 @@ def purge_working_store(working: Path) -> int:
                "--project-dir", str(paths.REPO_ROOT)]
     if variables := dbt_vars():
         command += ["--vars", json.dumps(variables)]  # the build's parse state: no re-parse
-    env = {**os.environ, "DBT_TARGET_PATH": str(paths.REPO_ROOT / "target"),
+    env = {**os.environ, "DBT_TARGET_PATH": str(paths.dbt_target()),
            "CONSENT_LEDGER_WORKING_DB": str(working)}
     result = subprocess.run(command, cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True,
                             check=False)
