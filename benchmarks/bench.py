@@ -269,8 +269,17 @@ def build_candidates(warehouse: Path, path: Path, rows: int) -> None:
 
 
 def newest_run_results(since: float) -> Path | None:
-    found = [p for p in (REPO / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
+    """The nightly `dbt build`'s results (not the purge's run-operation, which runs after it)."""
+    found = [p for p in (REPO / "target").rglob("run_results.json")
+             if p.stat().st_mtime >= since and _invocation(p) == "build"]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def _invocation(run_results: Path) -> str | None:
+    try:
+        return json.loads(run_results.read_text()).get("args", {}).get("which")
+    except (OSError, ValueError):
+        return None
 
 
 def node_breakdown(run_results: Path) -> dict:
@@ -370,7 +379,7 @@ def main() -> None:
     for r in range(repeat):
         run = data / "run"
         shutil.rmtree(run, ignore_errors=True)
-        landing, warehouse = run / "landing", run / "warehouse" / "consent.duckdb"
+        landing, warehouse = run / "landing", run / "warehouse" / "ledger.duckdb"
         base_files = link_days(everything, landing, base_days)
         if r == 0:
             lines, size = count_lines(base_files)
@@ -400,7 +409,7 @@ def main() -> None:
             if results is not None:
                 shutil.copyfile(results, logs / "full_run_results.json")
                 breakdown = node_breakdown(results)
-            working = warehouse.parent / "work" / "consent_work.duckdb"
+            working = warehouse.parent / "work" / "ledger_work.duckdb"
             working_db_mb = round(working.stat().st_size / 2**20, 1) if working.exists() else None
             published_mb = round(warehouse.stat().st_size / 2**20, 1) if warehouse.exists() else None
         if "incremental" in steps:
