@@ -113,18 +113,22 @@ def _remove_slot() -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), tests that share a built
-    warehouse run in one worker, so each is built once: a session fixture of ours (build_warehouse's
-    fixture builds, nightly_run, ops_history) groups its users, a module fixture of ours its module.
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests that share a built
+    warehouse run in one worker, so it is built once there: the users of ops_history, then those of
+    nightly_run, then those of one build_warehouse build (a module that builds one names its landing
+    folder LANDING and run date AS_OF), then the tests of a module with a module fixture of ours.
     Other tests go wherever a worker is free."""
     for item in items:
         fixtures = item._fixtureinfo.name2fixturedefs
         ours = {name: defs[-1].scope for name, defs in fixtures.items()
                 if defs and defs[-1].baseid.startswith("tests") and name != "_remove_slot"}
-        if sessions := sorted(name for name, scope in ours.items() if scope == "session"):
-            group = sessions[0]
+        module = item.module
+        if "ops_history" in ours or "nightly_run" in ours:
+            group = "ops_history" if "ops_history" in ours else "nightly_run"
+        elif "build_warehouse" in ours and hasattr(module, "LANDING") and hasattr(module, "AS_OF"):
+            group = f"{Path(module.LANDING).name}@{module.AS_OF}"
         elif any(scope == "module" for scope in ours.values()):
-            group = item.module.__name__
+            group = module.__name__
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))

@@ -30,8 +30,8 @@ from orchestration.lib.run_dates import run_date_for
 from orchestration.lib.warehouse import connect_published
 from tests.conftest import FIXTURES, REPO
 
-OPS_LANDING = FIXTURES / "landing" / "marketing_ops"
-OPS_AS_OF = "2026-11-28"
+LANDING = FIXTURES / "landing" / "marketing_ops"
+AS_OF = "2026-11-28"
 CORE_LANDING = FIXTURES / "landing" / "nightly_rules"
 CORE_AS_OF = "2026-03-10"
 ANSI = re.compile(r"\x1b\[")
@@ -57,7 +57,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def ops_warehouse(build_warehouse) -> Path:
-    return build_warehouse(OPS_LANDING, OPS_AS_OF)
+    return build_warehouse(LANDING, AS_OF)
 
 
 # --- the candidates file ------------------------------------------------------------------------
