@@ -116,8 +116,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests that share a built
     warehouse run in one worker, so it is built once there: the users of ops_history, then those of
     nightly_run, then those of one build_warehouse build (a module that builds one names its landing
-    folder LANDING and run date AS_OF), then the tests of a module with a module fixture of ours.
-    Other tests go wherever a worker is free."""
+    folder LANDING and run date AS_OF), then the tests of a module with a module fixture of ours,
+    unless the module sets SPREAD_OVER_WORKERS (each worker then builds that fixture itself: worth
+    it when the module's own tests cost more than the fixture). Other tests go wherever a worker is
+    free."""
     for item in items:
         fixtures = item._fixtureinfo.name2fixturedefs
         ours = {name: defs[-1].scope for name, defs in fixtures.items()
@@ -127,7 +129,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             group = "ops_history" if "ops_history" in ours else "nightly_run"
         elif "build_warehouse" in ours and hasattr(module, "LANDING") and hasattr(module, "AS_OF"):
             group = f"{Path(module.LANDING).name}@{module.AS_OF}"
-        elif any(scope == "module" for scope in ours.values()):
+        elif any(scope == "module" for scope in ours.values()) and not getattr(module, "SPREAD_OVER_WORKERS", False):
             group = module.__name__
         else:
             continue

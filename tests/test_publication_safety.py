@@ -36,6 +36,11 @@ def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
                             start_new_session=True)
 
 
+# Each test here is a whole nightly run of its own on a restored first run: spread over the pytest
+# workers, each worker makes its own first run (tests/conftest.py) rather than one worker doing all.
+SPREAD_OVER_WORKERS = True
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
