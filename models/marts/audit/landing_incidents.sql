@@ -4,7 +4,6 @@
         unique_key='incident_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        contract={'enforced': true},
     )
 }}
 

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- One row per file in the landing folder (any depth, any type) and per file read before that has
     since been removed: lines read = accepted + rejected + duplicates + ignored. Lines are counted
     from the raw read, outcomes from the mapping models, so a line a model drops shows up as

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- Every rejected line (or element of a line) and every quarantined file, with its raw text.
     A rejected line never publishes an address: every address in it, in any spelling (case, JSON
     or URL escaped), and every IP address is masked, and contact_key says whose it was (the first

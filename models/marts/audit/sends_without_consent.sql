@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- Every send whose contact could not be contacted for that purpose and channel at sent_at.
     The status at the send is the consent_history interval in force then
     (valid_from <= sent_at < valid_to, open-ended when valid_to is null). Fail closed where the

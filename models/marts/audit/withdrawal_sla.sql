@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- Each suppression, its legal deadline, the run date that first published it, and whether that
     was late. The first publication is read from the ledger the publish step keeps
     (audit.publication_ledger), never re-derived from today's window: a blocked run does not count

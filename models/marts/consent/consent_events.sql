@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- The audit trail: one row per canonical consent event (duplicates and rejections excluded).
     Free text copied from the tools (capture_point: form ids, page URLs, list and campaign names;
     source_record_id and policy_version as the tool wrote them) can name a person, so it is

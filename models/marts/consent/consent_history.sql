@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 with
 
 history as (

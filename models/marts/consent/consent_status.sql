@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- The history interval still open at the end of the run date: current status and evidence.
     A published status is used all day after the run: decision_valid_until says until when it
     holds without a new event (the grant's lapse, a confirmation, a re-consent policy taking

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- One row per known contact with its jurisdiction: the only consent table with the plain email.
     Erasure is permanent: a contact with an erasure known to the warehouse has no email and is
     erased here even in a backfill of a day before the request (the rest of the backfill stays the

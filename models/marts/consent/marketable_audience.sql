@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- Who may be contacted per purpose × channel at the end of the run date. Horizon: a row holds
     until its decision_valid_until (null: nothing scheduled); a send on a later day must drop
     rows whose decision_valid_until falls before that day ends (`consent-ledger export

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- The outbox of re-consent requests: contacts holding a grant a newer notice requires fresh
     consent for, never anyone with a suppression of any kind, never an erased contact. A request is
     owed once per contact × purpose × channel × notice version (the latest notice requiring

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
     opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
     opt-out for some purposes, the rows name the purpose × channel cells it still blocks, so a

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- The suppressions each marketing tool's import must carry, as rows (the outbox pattern:
     suppression sync only writes them to files). One row per consent.suppression_list row with a
     plain email and per tool-wide flag it sets (tool_suppression_rules seed: email unsubscribe,

@@ -1,5 +1,3 @@
-{{ config(contract={'enforced': true}) }}
-
 {#- The outbox of withdrawal confirmations owed: one confirmation per withdrawal event, owed until
     an outbox has handed it to the email tool (recorded in audit.publication_ledger by the publish
     step), so a rerun, a backfill or a later night never owes it again. Only reasons the
