@@ -299,6 +299,11 @@ def test_a_file_named_after_her_is_known_by_its_key(next_night: dict[str, Path])
             "where files.file_name like ?", [NAMED_FILE_PUBLISHED]).fetchall()
     assert [(cached, str(read_at)[:10]) for cached, read_at, *_ in facts] == [(True, AS_OF)]
     assert facts[0][2:] == (None, None)  # purged again after the second night
+    with duckdb.connect(str(working_db(next_night["warehouse"])), read_only=True) as con:
+        kept = con.execute("select count(*) from staging.base_landing__scan "
+                           "where line_number = 0 and relative_path = 'webforms/2026-03-05/submissions_001.jsonl'"
+                           ).fetchone()[0]
+    assert kept == 1  # a file whose name names no one keeps its path
 
 
 def test_a_salesforce_erasure_stays_linked_after_the_purge(next_night: dict[str, Path]) -> None:
