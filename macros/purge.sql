@@ -16,6 +16,13 @@
       erased contact is joined every night, not only tonight's: a join costs a scan of two key
       columns, and it is what purges a table rebuilt by a full refresh or backfill again (rows
       already purged are left alone: they carry the marker or null);
+    - a landed file's name can hold an address too (`submissions_carla@example.com.jsonl`): a
+      table that keeps landed files' paths (it has path_key and declares a `null` column:
+      base_landing__scan) also matches, by path_key, every file base_landing__files found naming an
+      erased contact (file_contact_key, the address after the kind's prefix, which the spelling
+      search would read as `submissions_carla@...`); those rows lose every declared value. The
+      file keeps its path_key (the SHA-256 of the path), which names no one, so the next night
+      still knows it and does not read it again;
     - `purge_as = line`: the raw line becomes `[erased line <sha256 of the line>]`: file, line
       number, loaded_at, line_error and the line's hash stay, so reconciliation still balances and
       the file is not "changed" (its content hash is on line 0, which holds no text);
@@ -39,9 +46,14 @@
         ~ " order by model_name, column_name") -%}
     {%- set erased = api.Relation.create(identifier='erasure_purge_contacts') -%}
     {%- set erased_lines = api.Relation.create(identifier='erasure_purge_lines') -%}
+    {%- set erased_files = api.Relation.create(identifier='erasure_purge_files') -%}
     {%- set mentions = ref('int_landing_lines__mentions') -%}
     {%- if adapter.get_relation(mentions.database, mentions.schema, mentions.identifier) is none -%}
         {{ exceptions.raise_compiler_error("the purge needs " ~ mentions ~ " (who each landed line names): build it first") }}
+    {%- endif -%}
+    {%- set landed_files = ref('base_landing__files') -%}
+    {%- if adapter.get_relation(landed_files.database, landed_files.schema, landed_files.identifier) is none -%}
+        {{ exceptions.raise_compiler_error("the purge needs " ~ landed_files ~ " (whose address each file name holds): build it first") }}
     {%- endif -%}
     {%- set log_table = api.Relation.create(database=target.database, schema=target.schema,
                                             identifier='erasure_purges') -%}
@@ -50,6 +62,9 @@
     {%- do run_query("create or replace temporary table " ~ erased_lines ~ " as select distinct mentions.file_name,"
                      ~ " mentions.line_number from " ~ mentions ~ " as mentions inner join " ~ erased
                      ~ " as erased on erased.contact_key = mentions.contact_key") -%}
+    {%- do run_query("create or replace temporary table " ~ erased_files ~ " as select distinct files.path_key from "
+                     ~ landed_files ~ " as files inner join " ~ erased
+                     ~ " as erased on erased.contact_key = files.file_contact_key") -%}
     {%- do run_query("create table if not exists " ~ log_table ~ " (run_id " ~ dbt.type_string()
                      ~ ", relation_name " ~ dbt.type_string() ~ ", rows_purged " ~ dbt.type_bigint()
                      ~ ", purged_at " ~ dbt.type_timestamp() ~ ")") -%}
@@ -73,14 +88,17 @@
                 {%- do columns.append({'name': adapter.quote(row[1] | lower), 'purge_as': row[2]}) -%}
             {%- endfor -%}
             {%- set of_lines = 'file_name' in present and 'line_number' in present -%}
+            {%- set of_paths = 'path_key' in present and columns | selectattr('purge_as', 'equalto', 'null') | list | length > 0 -%}
             {%- set purged = run_query(purge_statement(existing, columns, 'contact_key' in present, erased,
-                                                       erased_lines if of_lines else none)) -%}
+                                                       erased_lines if of_lines else none,
+                                                       erased_files if of_paths else none)) -%}
             {%- set rows = purged.columns[0].values()[0] if purged.rows | length > 0 else 0 -%}
             {%- do run_query("insert into " ~ log_table ~ " values ('" ~ run_id ~ "', '" ~ existing
                              ~ "', " ~ rows ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
             {{ log("purged " ~ rows ~ " rows of erased contacts from " ~ existing, info=true) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- do run_query("drop table " ~ erased_files) -%}
     {%- do run_query("drop table " ~ erased_lines) -%}
     {%- do run_query("drop table " ~ erased) -%}
     {%- do adapter.commit() -%}
@@ -89,16 +107,20 @@
 {#- One update per table: the rows that belong to or name an erased contact and still hold a
     value to purge. A table of landed lines (erased_lines given: the lines that name an erased
     contact, from int_landing_lines__mentions) is matched by its line; any other table by
-    searching its declared columns. -#}
-{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none) -%}
+    searching its declared columns; a table that keeps files' paths (erased_files given: the
+    path_key of each file whose name names an erased contact) by its file too. -#}
+{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none) -%}
     update {{ relation }} as purged
     set
         {%- for column in columns %}
-        {{ column.name }} = {{ purged_column(column, has_contact_key, erased) }}{{ "," if not loop.last }}
+        {{ column.name }} = {{ purged_column(column, has_contact_key, erased, erased_files) }}{{ "," if not loop.last }}
         {%- endfor %}
     where (
         {%- if has_contact_key %}
         purged.contact_key in (select contact_key from {{ erased }}) or
+        {%- endif %}
+        {%- if erased_files is not none %}
+        purged.path_key in (select path_key from {{ erased_files }}) or
         {%- endif %}
         {%- if erased_lines is not none %}
         exists (
@@ -115,7 +137,7 @@
     -- own address stays, so a second purge touches nothing
     and (
         {%- for column in columns %}
-        ({{ purged_column(column, has_contact_key, erased) }}) is distinct from purged.{{ column.name }}{{ " or" if not loop.last }}
+        ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}{{ " or" if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}
@@ -123,14 +145,19 @@
 {#- A row of an erased contact loses every declared value. A row of someone else that names an
     erased address (a form whose page URL names her) loses its raw line and each value that itself
     names her, never its own address: clearing a bystander's email would leave their contact without
-    one, and marketable_audience requires it. -#}
-{% macro purged_column(column, has_contact_key, erased) -%}
+    one, and marketable_audience requires it. A row of a file whose name names an erased contact
+    (erased_files) loses every declared value: its path is what names her. -#}
+{% macro purged_column(column, has_contact_key, erased, erased_files=none) -%}
     {%- if column.purge_as == 'line' and not has_contact_key -%}
         {{ purged_value(column.name, 'line') }}
     {%- else -%}
         case
             {%- if has_contact_key %}
             when purged.contact_key in (select contact_key from {{ erased }})
+                then {{ purged_value(column.name, column.purge_as) }}
+            {%- endif %}
+            {%- if erased_files is not none %}
+            when purged.path_key in (select path_key from {{ erased_files }})
                 then {{ purged_value(column.name, column.purge_as) }}
             {%- endif %}
             {%- if column.purge_as == 'line' %}

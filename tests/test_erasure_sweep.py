@@ -10,6 +10,10 @@ bytes), in the tool exports, the run report, the Data Docs or the dbt log.
 Another person's address in free text (`unsub?email=victim.person@example.com`) is redacted too:
 free text is redacted for every contact, not only erased ones.
 
+A landed file's name can hold her address too (`submissions_carla.sweep@example.com.jsonl`, one
+line for someone else): its path leaves the working store with the purge, and the next night still
+knows the file by its path_key (not read again, not counted twice).
+
 A third person, Dora Forget, is erased only through Salesforce: her Individual says ShouldForget,
 and only her Contact record (which links to that Individual) names her address. Once the purge
 has cleared the contact's line and address, the next night must still link the Individual to her
@@ -37,6 +41,8 @@ from tests.conftest import FIXTURES, REPO
 AS_OF = "2026-03-10"
 ADDRESS = "carla.sweep@example.com"
 BYSTANDER = "victim.person@example.com"
+NAMED_FILE = f"submissions_{ADDRESS}.jsonl"  # a file whose name holds her address
+NAMED_FILE_PUBLISHED = "webforms/2026-03-05/[email redacted].jsonl [path sha256:%"
 FORGOTTEN = "dora.forget@example.com"
 SALESFORCE_DAY = "2026-03-05"
 
@@ -63,6 +69,9 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         '{"submission_id": "sweep-2", "email": "carla.sweep\\u0040example.com", "form_id": "x"',
         submission("sweep-3", "victim@example.org", "footer", f"https://example.com/unsub?email={BYSTANDER}"),
     ]) + "\n")
+    # her address in the file's name only; its one line is another person's valid sign-up
+    (forms / NAMED_FILE).write_text(
+        submission("sweep-5", "ann.named@example.org", "footer", "https://example.com/") + "\n")
     requests = landing / "requests" / "2026-03-06"
     requests.mkdir(parents=True, exist_ok=True)  # the core fixture has requests that day too
     (requests / "privacy_requests_sweep.jsonl").write_text("\n".join([
@@ -263,6 +272,38 @@ def test_a_redelivered_address_is_purged_again(next_night: dict[str, Path]) -> N
                                   [f"webforms/{NEXT_NIGHT}/submissions_001.jsonl"]).fetchall()
     assert len(redelivered) == 1
     assert redelivered[0][0].startswith("[erased line ")
+
+
+def named_file(warehouse: Path) -> list[tuple]:
+    """The published reconciliation of the file named after her (one row: never counted twice)."""
+    with connect_published(warehouse) as con:
+        return con.execute("select file_name, file_status, lines_read, accepted, rejected, is_balanced, loaded_at "
+                           "from audit.load_reconciliation where file_name like ?", [NAMED_FILE_PUBLISHED]).fetchall()
+
+
+def test_a_file_named_after_her_is_known_by_its_key(next_night: dict[str, Path]) -> None:
+    """The purge cleared the file's path; the next night recognises the file by path_key: the scan
+    takes its facts from the cache, base_landing__lines keeps the first night's read, and
+    reconciliation lists it once, balanced, with the same counts."""
+    before, after = named_file(next_night["before"]), named_file(next_night["warehouse"])
+    assert len(before) == 1 and before[0][1:6] == ("loaded", 1, 1, 0, True)
+    assert after == before
+    with duckdb.connect(str(working_db(next_night["warehouse"])), read_only=True) as con:
+        facts = con.execute(
+            "select scan.from_cache, lines.read_at, scan.file_path, scan.relative_path "
+            "from staging.base_landing__files as files "
+            "inner join staging.base_landing__scan as scan "
+            "on scan.path_key = files.path_key and scan.line_number = 0 "
+            "inner join staging.base_landing__lines as lines "
+            "on lines.path_key = files.path_key and lines.line_number = 0 "
+            "where files.file_name like ?", [NAMED_FILE_PUBLISHED]).fetchall()
+    assert [(cached, str(read_at)[:10]) for cached, read_at, *_ in facts] == [(True, AS_OF)]
+    assert facts[0][2:] == (None, None)  # purged again after the second night
+    with duckdb.connect(str(working_db(next_night["warehouse"])), read_only=True) as con:
+        kept = con.execute("select count(*) from staging.base_landing__scan "
+                           "where line_number = 0 and relative_path = 'webforms/2026-03-05/submissions_001.jsonl'"
+                           ).fetchone()[0]
+    assert kept == 1  # a file whose name names no one keeps its path
 
 
 def test_a_salesforce_erasure_stays_linked_after_the_purge(next_night: dict[str, Path]) -> None:

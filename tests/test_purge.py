@@ -6,7 +6,8 @@ once, when the line lands (int_landing_lines__mentions); the purge is a key join
 a line that names the person only through a JSON escape is purged everywhere; a second purge
 touches nothing; the next night's purge touches only the new night's lines and the index reads
 only the new file; a table rebuilt from the landing is purged again; a stale declaration stops
-the purge; the compaction leaves no purged byte in the file.
+the purge; the compaction leaves no purged byte in the file; a file whose name holds her address
+loses its path (kept only in base_landing__scan) and stays known by its path_key.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ADDRESS = "dana.purge@example.com"
 SPELLINGS = (ADDRESS, "dana.purge%40example.com", "dana.purge\\u0040example.com")
 JSON_ONLY = "dana\\u002epurge\\u0040example.com"  # `\u002e` in the local part: plain only once decoded
 NEW_FILE = f"webforms/{NEXT_NIGHT}/submissions_001.jsonl"
+NAMED_FILE = f"webforms/2026-03-05/submissions_{ADDRESS}.jsonl"  # her address in a file's name only
 
 
 def submission(submission_id: str, email: str, form_id: str | None, page_url: str) -> str:
@@ -52,6 +54,8 @@ def land_first_night(landing: Path) -> None:
         submission("purge-3", "bystander.two@example.org", "footer", "https://example.com/pricing"),
     ]
     (forms / "submissions_001.jsonl").write_text("\n".join(lines) + "\n")
+    (landing / NAMED_FILE).write_text(
+        submission("purge-6", "bystander.five@example.org", "footer", "https://example.com/") + "\n")
     requests = landing / "requests" / "2026-03-06"
     (requests / "privacy_requests_purge.jsonl").write_text(json.dumps(
         {"request_id": "purge-dsr-1", "received_at": "2026-03-06T09:00:00Z", "email": ADDRESS,
@@ -199,10 +203,41 @@ def test_the_next_purge_touches_only_the_new_night(night_one: dict[str, Path]) -
     # build recreates whole (a mapping model, a mart) may also hold fresh values of erased
     # contacts' rows again, which are purged again (test_a_rebuilt_table_is_purged_again)
     kept_by_file = {relation for relation in expected if '"staging"' in relation}
+    # the scan is rebuilt from the landing folder: the path of the file named after her is back
+    expected['"work"."staging"."base_landing__scan"'] = 1
     assert {r: tonight[r] for r in kept_by_file} == {r: expected[r] for r in kept_by_file}
     assert all(tonight[r] >= expected[r] for r in expected)
     assert tonight['"work"."staging"."base_landing__lines"'] == 1
     assert spellings_left(database) == []
+
+
+def test_a_file_named_after_her_loses_its_path(night_one: dict[str, Path]) -> None:
+    """Her address is only in the file's name (a bystander's line): the purge clears the file's
+    path in base_landing__scan, the only table that keeps it, and nothing else of that file; the
+    other files keep their paths; the file stays known by its path_key (the scan cache finds it)."""
+    from orchestration.lib.landing import known_files
+
+    database = copy_of(night_one, "named")
+    with duckdb.connect(str(database), read_only=True) as con:
+        before = con.execute("select count(*) from staging.base_landing__scan "
+                             "where line_number = 0 and file_path is not null").fetchone()[0]
+        assert con.execute("select count(*) from staging.base_landing__scan where relative_path = ?",
+                           [NAMED_FILE]).fetchone()[0] == 1
+    purged = purge(night_one["landing"], database, AS_OF)
+    assert purged['"work"."staging"."base_landing__scan"'] == 1
+    assert spellings_left(database) == []
+    with duckdb.connect(str(database), read_only=True) as con:
+        paths = con.execute("select count(*) from staging.base_landing__scan "
+                            "where line_number = 0 and file_path is not null").fetchone()[0]
+        line = con.execute(
+            "select lines.raw_text like '%bystander.five@example.org%' from staging.base_landing__lines as lines "
+            "inner join staging.base_landing__scan as scan on scan.path_key = lines.path_key "
+            "where scan.file_path is null and scan.line_number = 0 and lines.line_number = 1").fetchall()
+        known = known_files(con, "staging.base_landing__scan", "staging.base_landing__lines", full_refresh=False)
+        key = con.execute("select path_key from staging.base_landing__scan where file_path is null").fetchall()
+    assert paths == before - 1
+    assert line == [(True,)]  # the bystander's line stays
+    assert [k for (k,) in key if k in known] == [k for (k,) in key] and len(key) == 1
 
 
 def purge_relations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,8 +1,11 @@
 """Reading the landing folder: what is there (never following a link) and the records of each file.
 
 This module only reads files and reports facts: entry type, size, age, content hash, leading bytes,
-and each physical record with whether it decodes. A file whose content the working store already
-holds (same path, size, modification time in ns and inode as when it was read, and its hash in
+and each physical record with whether it decodes. Every entry is known by its `path_key` (the
+SHA-256 of its absolute path), never by the path itself: a name can hold an address, so
+the purge clears the path of an erased person's file (seeds/personal_data_columns.csv) while the
+key still identifies the file. A file whose content the working store already holds (same
+path_key, size, modification time in ns and inode as when it was read, and its hash in
 base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
 Which file is deferred, quarantined or read, and why a record is rejected, are data rules in the
 dbt models base_landing__files and base_landing__lines. The dbt Python model base_landing__scan
@@ -38,6 +41,7 @@ _CSV_WELL_FORMED = re.compile(rb'(?:"(?:[^"]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"]|""
 _LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n|\Z)")
 
 SCAN_COLUMNS: dict[str, str] = {
+    "path_key": "string",
     "file_path": "string",
     "relative_path": "string",
     "entry_type": "string",
@@ -150,6 +154,12 @@ def duplicate_json_key(text: str) -> str | None:
     return found[0] if found else None
 
 
+def path_key(path: Path) -> str:
+    """A landed file's identity that names no one: the SHA-256 (hex) of its absolute path's bytes.
+    The only definition; dbt models read it from base_landing__scan."""
+    return hashlib.sha256(os.fsencode(path)).hexdigest()
+
+
 def _entry_type(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "symlink"
@@ -203,7 +213,7 @@ def scan_landing(root: Path, now: float | None = None,
                  known: dict[str, KnownFile] | None = None) -> list[dict[str, Any]]:
     """One row per entry below root (line_number 0: the facts about it) and, for each regular file,
     one row per physical record (line_number 1..n). Links and special files are never opened. A
-    file in `known` (by path) with the same size, mtime_ns and inode is not read: its line 0 carries
+    file in `known` (by path_key) with the same size, mtime_ns and inode is not read: its line 0 carries
     the known facts (from_cache) and it has no record rows."""
     now = time.time() if now is None else now
     known = known or {}
@@ -211,8 +221,8 @@ def scan_landing(root: Path, now: float | None = None,
     rows: list[dict[str, Any]] = []
     for path, info, error in _walk(root):
         file_row: dict[str, Any] = dict.fromkeys(SCAN_COLUMNS)
-        file_row.update(file_path=str(path), relative_path=path.relative_to(root).as_posix(), line_number=0,
-                        read_error=error)
+        file_row.update(path_key=path_key(path), file_path=str(path), relative_path=path.relative_to(root).as_posix(),
+                        line_number=0, read_error=error)
         rows.append(file_row)
         if info is None:
             file_row["entry_type"] = "unknown"
@@ -228,7 +238,7 @@ def scan_landing(root: Path, now: float | None = None,
         )
         if file_row["entry_type"] != "file":
             continue
-        cached = known.get(str(path))
+        cached = known.get(file_row["path_key"])
         if cached is not None and cached.matches(info):
             file_row.update({fact: getattr(cached, fact) for fact in CACHED_FACTS}, from_cache=True)
             continue
@@ -250,7 +260,8 @@ def scan_landing(root: Path, now: float | None = None,
             decodable += record.is_utf8 and not record.has_nul
             rows.append({
                 **dict.fromkeys(SCAN_COLUMNS),
-                "file_path": str(path), "relative_path": file_row["relative_path"], "line_number": number,
+                "path_key": file_row["path_key"], "file_path": str(path), "relative_path": file_row["relative_path"],
+                "line_number": number,
                 "raw_text": record.text, "is_utf8": record.is_utf8, "has_nul": record.has_nul,
                 "duplicate_json_key": (duplicate_json_key(record.text.lstrip(bom))
                                        if is_json and record.is_utf8 else None),
@@ -278,11 +289,11 @@ def scan_table(root: Path, now: float | None = None, known: dict[str, KnownFile]
 
 
 KNOWN_FILES_SQL = """
-    select scan.file_path, scan.file_bytes, scan.modified_ns, scan.inode, scan.content_sha256, scan.head_hex,
+    select scan.path_key, scan.file_bytes, scan.modified_ns, scan.inode, scan.content_sha256, scan.head_hex,
         scan.records, scan.decodable_records
     from {scan} as scan
     inner join {lines} as lines
-        on lines.file_path = scan.file_path and lines.line_number = 0
+        on lines.path_key = scan.path_key and lines.line_number = 0
         and lines.content_sha256 = scan.content_sha256
     where scan.line_number = 0 and scan.entry_type = 'file' and scan.read_error is null
         and scan.modified_ns is not null and scan.inode is not null and scan.records is not null
@@ -294,7 +305,8 @@ def known_files(con: Any, scan: str, lines: str, full_refresh: bool) -> dict[str
     base_landing__scan is about to replace) saw them: only those base_landing__lines (`lines`)
     holds with the same hash, so a file deferred, quarantined or never read is read again. None on
     a full refresh (every file is read again) or when either table is missing or older than the
-    cache (no modified_ns column)."""
+    cache (no modified_ns or path_key column). Keyed by path_key: the previous scan's path may
+    have been purged."""
     if full_refresh:
         return {}
     import duckdb
@@ -303,7 +315,7 @@ def known_files(con: Any, scan: str, lines: str, full_refresh: bool) -> dict[str
         rows = con.execute(KNOWN_FILES_SQL.format(scan=scan, lines=lines)).fetchall()
     except duckdb.Error:  # a first run, or tables from before the cache: read everything
         return {}
-    return {path: KnownFile(*facts) for path, *facts in rows}
+    return {key: KnownFile(*facts) for key, *facts in rows}
 
 
 PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}

@@ -59,7 +59,7 @@ files as (
         present.file_reason as landing_reason,
         coalesce(read_files.loaded_at, cast({{ as_of_date() }} as timestamp)) as loaded_at
     from present
-    full outer join read_files on read_files.file_path = present.file_path
+    full outer join read_files on read_files.path_key = present.path_key
 
 ),
 

@@ -15,7 +15,10 @@
     (`carla@example.com.jsonl`, `%40` spelled): it is masked like a raw line (mask_personal_data,
     its .jsonl/.csv extension kept) and followed by `[path sha256:<first 12 hex>]`, the SHA-256 of
     the real path, so two such files never share a name and an operator can find the file;
-    file_contact_key is the contact key of the address it names. -#}
+    file_contact_key is the contact key of the address it names.
+    path_key (the SHA-256 of the absolute path, computed once by the scan) identifies the file
+    downstream; the path itself stays in base_landing__scan alone, where the purge clears it for a
+    file whose name names an erased person. -#}
 {%- set settle_seconds = env_var('CONSENT_LEDGER_SETTLE_SECONDS', '60') | float -%}
 
 with
@@ -41,10 +44,10 @@ entries as (
 
 record_facts as (
 
-    select file_path, count(*) filter (where has_nul) as records_with_nul
+    select path_key, count(*) filter (where has_nul) as records_with_nul
     from scan
     where line_number > 0
-    group by file_path
+    group by path_key
 
 ),
 
@@ -81,7 +84,7 @@ kinds as (
         kind.file_format,
         kind.file_prefix,
         row_number() over (
-            partition by named.file_path order by length(kind.file_prefix) desc nulls last
+            partition by named.path_key order by length(kind.file_prefix) desc nulls last
         ) as kind_rank
     from named
     left join file_kinds as kind
@@ -134,7 +137,7 @@ judged as (
             when records > 0 and decodable_records = 0 then 'not_utf8_text'
         end as content_reason
     from kinds
-    left join record_facts on record_facts.file_path = kinds.file_path
+    left join record_facts on record_facts.path_key = kinds.path_key
     where kind_rank = 1
 
 ),
@@ -186,7 +189,7 @@ masked as (
 final as (
 
     select
-        file_path,
+        path_key,
         case
             when masked_path = relative_path then relative_path
             else masked_path || ' [path sha256:' || substring({{ sha256_hex('relative_path') }}, 1, 12) || ']'

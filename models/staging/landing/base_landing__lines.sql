@@ -2,14 +2,15 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='file_path',
+        unique_key='path_key',
         on_schema_change='fail',
         post_hook="delete from {{ ref('base_landing__scan') }} where line_number > 0",
     )
 }}
 
 {#- Every record of every landed file the run may read, one row each (line 0: the file itself),
-    keyed by file path and content hash: a file is read when it is new, and read again when its
+    keyed by path_key (the SHA-256 of the file's absolute path, from the scan; the path itself may
+    name a person and is kept only in base_landing__scan) and content hash: a file is read when it is new, and read again when its
     content changed since it was read (a file still being written when read, or replaced); its
     rows then replace the earlier version's, the change is kept on line 0 (previous_* columns, see
     audit.landing_incidents), and an unchanged line keeps the loaded_at of its first read.
@@ -42,7 +43,7 @@ previous as (
 previous_files as (
 
     select
-        file_path,
+        path_key,
         content_sha256 as previous_sha256,
         file_bytes as previous_bytes,
         lines_in_file as previous_lines
@@ -54,7 +55,7 @@ previous_files as (
 previous as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_string() }}) as path_key,
         cast(null as {{ dbt.type_int() }}) as line_number,
         cast(null as {{ dbt.type_string() }}) as raw_text,
         cast(null as {{ dbt.type_timestamp() }}) as loaded_at
@@ -65,7 +66,7 @@ previous as (
 previous_files as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_string() }}) as path_key,
         cast(null as {{ dbt.type_string() }}) as previous_sha256,
         cast(null as {{ dbt.type_bigint() }}) as previous_bytes,
         cast(null as {{ dbt.type_bigint() }}) as previous_lines
@@ -76,10 +77,10 @@ previous_files as (
 
 scanned_records as (
 
-    select file_path, count(*) as scanned_records
+    select path_key, count(*) as scanned_records
     from scan
     where line_number > 0
-    group by file_path
+    group by path_key
 
 ),
 
@@ -90,8 +91,8 @@ to_read as (
     -- emptied by the post-hook, reads nothing rather than an empty file)
     select files.*, previous_files.previous_sha256, previous_files.previous_bytes, previous_files.previous_lines
     from files
-    left join previous_files on previous_files.file_path = files.file_path
-    left join scanned_records on scanned_records.file_path = files.file_path
+    left join previous_files on previous_files.path_key = files.path_key
+    left join scanned_records on scanned_records.path_key = files.path_key
     where (previous_files.previous_sha256 is null or previous_files.previous_sha256 <> files.content_sha256)
         and coalesce(scanned_records.scanned_records, 0) = files.records
 
@@ -100,7 +101,7 @@ to_read as (
 records as (
 
     select
-        scan.file_path,
+        scan.path_key,
         scan.line_number,
         -- a UTF-8 byte-order mark is transport noise, not content
         case when scan.line_number = 1 then ltrim(scan.raw_text, chr(65279)) else scan.raw_text end as raw_text,
@@ -110,7 +111,7 @@ records as (
             when scan.duplicate_json_key is not null then 'ambiguous_duplicate_key'
         end as line_error
     from scan
-    inner join to_read on to_read.file_path = scan.file_path
+    inner join to_read on to_read.path_key = scan.path_key
     where scan.line_number > 0
 
 ),
@@ -121,7 +122,7 @@ carried as (
     select records.*, previous.loaded_at as first_loaded_at
     from records
     left join previous
-        on previous.file_path = records.file_path
+        on previous.path_key = records.path_key
         and previous.line_number = records.line_number
         and previous.raw_text = records.raw_text
 
@@ -129,16 +130,16 @@ carried as (
 
 unchanged as (
 
-    select file_path, count(first_loaded_at) as unchanged_lines
+    select path_key, count(first_loaded_at) as unchanged_lines
     from carried
-    group by file_path
+    group by path_key
 
 ),
 
 file_rows as (
 
     select
-        to_read.file_path,
+        to_read.path_key,
         0 as line_number,
         cast(null as {{ dbt.type_string() }}) as raw_text,
         cast(null as {{ dbt.type_string() }}) as line_error,
@@ -149,7 +150,7 @@ file_rows as (
 
 line_rows as (
 
-    select file_path, line_number, raw_text, line_error, first_loaded_at from carried
+    select path_key, line_number, raw_text, line_error, first_loaded_at from carried
     union all
     select * from file_rows
 
@@ -162,7 +163,7 @@ final as (
         to_read.entity,
         to_read.file_format,
         to_read.file_name,
-        to_read.file_path,
+        to_read.path_key,
         to_read.extract_date,
         line_rows.line_number,
         line_rows.raw_text,
@@ -180,8 +181,8 @@ final as (
         coalesce(line_rows.first_loaded_at, cast({{ as_of_date() }} as timestamp)) as loaded_at,
         cast({{ as_of_date() }} as timestamp) as read_at
     from to_read
-    inner join line_rows on line_rows.file_path = to_read.file_path
-    left join unchanged on unchanged.file_path = to_read.file_path
+    inner join line_rows on line_rows.path_key = to_read.path_key
+    left join unchanged on unchanged.path_key = to_read.path_key
 
 )
 
