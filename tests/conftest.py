@@ -106,6 +106,16 @@ DBT_TARGET_ENV = "CONSENT_LEDGER_DBT_TARGET"
 os.environ.setdefault(DBT_TARGET_ENV, str(SLOT / "cli-target"))
 
 
+@pytest.fixture(scope="session")
+def parsed_project() -> None:
+    """orchestration.definitions reads the manifest in this process's dbt target when it is
+    imported: parse first, as every run does (a test that imports it must not depend on another
+    test's CLI run having parsed in the same worker)."""
+    from orchestration.cli.run import _prepare_manifest
+
+    _prepare_manifest()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _remove_slot() -> Iterator[None]:
     yield

@@ -15,13 +15,7 @@ from tests.conftest import REPO
 AS_OF = "2026-03-10"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def parsed_project() -> None:
-    """orchestration.definitions reads target/manifest.json when imported: parse first, as every run
-    does (before, these tests passed only after another module's CLI run had parsed)."""
-    from orchestration.cli.run import _prepare_manifest
-
-    _prepare_manifest()
+pytestmark = pytest.mark.usefixtures("parsed_project")  # the definitions read the manifest
 
 
 def _assets_and_checks():

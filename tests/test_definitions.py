@@ -3,25 +3,31 @@ nightly job for the day that ended."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
+from orchestration.lib import paths
 from tests.conftest import REPO
 
 
 def test_code_location_validates() -> None:
+    env = {**os.environ, "DBT_TARGET_PATH": str(paths.dbt_target())}  # where the definitions read it
     result = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
-        cwd=REPO, capture_output=True, text=True, check=False)
+        cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
     result = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "orchestration.definitions"],
-        cwd=REPO, capture_output=True, text=True, check=False)
+        cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.usefixtures("parsed_project")  # the definitions read the manifest
 def test_nightly_schedule_runs_the_day_that_ended() -> None:
     from dagster import build_schedule_context
 

@@ -68,6 +68,7 @@ def test_no_two_modules_differ_by_a_letter() -> None:
     assert not [(a, b) for i, a in enumerate(stems) for b in stems[i + 1:] if close(a, b)]
 
 
+@pytest.mark.usefixtures("parsed_project")  # the dbt assets read the manifest when imported
 def test_every_module_imports_from_this_checkout() -> None:
     """Every module imports, and from this repository: an import left at an old path must fail
     here, not resolve to another installed copy of the package."""

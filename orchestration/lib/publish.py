@@ -163,19 +163,26 @@ def publish(working: Path, published: Path, as_of: str | None = None) -> Publica
             con.execute("checkpoint pub")
             con.execute("detach work")
             con.execute("detach pub")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
         share(tmp)  # CONSENT_LEDGER_FILE_MODE (default 0640), before anyone can see the file
-        os.replace(tmp, target)
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        install_file(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return Publication(path=target, tables=tables, as_of=as_of, kind=kind, number=number)
+
+
+def install_file(fresh: Path, target: Path) -> None:
+    """Put a finished database file in place of `target` so that a crash at any moment leaves
+    either the old file or the new one, whole: the new file's bytes reach the disk, then one
+    rename, then the folder entry reaches the disk."""
+    with open(fresh, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(fresh, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _redact_erased(con: duckdb.DuckDBPyConnection) -> None:

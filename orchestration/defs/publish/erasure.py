@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import encryption, paths
+from orchestration.lib.publish import install_file
 
 
 class PurgeError(RuntimeError):
@@ -68,16 +69,9 @@ def compact(database: Path) -> None:
             con.execute("checkpoint fresh")
             con.execute("detach fresh")
             con.execute("detach old")
-        with open(fresh, "rb") as handle:
-            os.fsync(handle.fileno())
         os.chmod(fresh, os.stat(database).st_mode & 0o777)
-        os.replace(fresh, database)
+        install_file(fresh, database)
         Path(f"{database}.wal").unlink(missing_ok=True)  # a cleanly closed database has none
-        directory = os.open(database.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
     finally:
         fresh.unlink(missing_ok=True)
         Path(f"{fresh}.wal").unlink(missing_ok=True)
