@@ -131,6 +131,10 @@ def jurisdiction_of(events: list[Event]) -> Jurisdiction:
     return max(known, key=lambda j: j.rank)
 
 
+# a grant judged on its own, least permissive first (the resolver's order for same-instant grants)
+GRANT_SEVERITY = ("invalid", "pending", "reconsent_required", "expired", "granted")
+
+
 def _tie_order(action: str) -> int:
     """Within one instant the least permissive act is applied last, so it wins."""
     return {"opt_in": 0, "pending": 1, "not_given": 2}.get(action, 3)
@@ -193,10 +197,12 @@ def resolve(events: list[Event], purpose: str, channel: str, at: datetime) -> De
     if grant is not None:
         # a broader opt-out after the grant voids it for good, even once that opt-out is lifted
         voided = any(b.occurred_at >= grant.occurred_at and b.action in OPT_OUT_KINDS for _, b in keyed)
-        # grants of one cell at one instant that disagree (a re-delivery with other proof): the
-        # least permissive reading decides, whatever order they arrived in
+        # grants of one cell at one instant that disagree (two receipts, other proof): the least
+        # permissive decides, whatever order they arrived in; among those that block contact,
+        # the first of GRANT_SEVERITY
         twins = [e for e in purpose_events if e.action == "opt_in" and e.occurred_at == grant.occurred_at]
-        decision = min((_grant(e, purpose, juris, at) for e in twins), key=lambda d: d.can_contact)
+        decision = min((_grant(e, purpose, juris, at) for e in twins),
+                       key=lambda d: (d.can_contact, GRANT_SEVERITY.index(d.status)))
     # a later explicit opt-in for this purpose lifts a broader opt-out for this purpose only, for as
     # long as that grant stands: it is the purpose's state (a later withdrawal or not_given leaves
     # the opt-out), valid, current and not voided (design "Least permissive wins": an implied,

@@ -32,6 +32,11 @@
       versions compare by the seed's version_order, never by parsing their text. In opt-in and
       CASL regimes a grant without a seeded version is invalid (unknown_notice_version).
     - reconsent_required blocks contact in every regime, the opt-out regime included.
+    - Grants of one cell at one instant (two receipts, two tools) that disagree: the least
+      permissive decides, whatever their ids (an ambiguous conflict fails closed). Each is judged
+      on its own at every change point; the first in the order invalid, pending,
+      reconsent_required, expired, granted (then event_id) is the grant. In every regime that
+      order puts a grant that blocks contact before one that allows it.
     - decision_valid_until: on the interval in force at the end of the run, the next instant
       its decision changes (or may change) without a new event: the grant's expiry (source
       expiry, refresh age, CASL window), its double opt-in confirmation, a re-consent policy
@@ -304,6 +309,7 @@ with_grant as (
         grant_events.capture_method as grant_capture_method,
         grant_events.capture_point as grant_capture_point,
         grant_events.lapses_at as grant_lapses_at,
+        grant_events.event_id as grant_event_id,
         cell_rules.regime,
         cell_rules.jurisdiction_code,
         cell_rules.double_opt_in_required,
@@ -316,9 +322,10 @@ with_grant as (
         on cell_rules.contact_key = change_points.contact_key
         and cell_rules.purpose = change_points.purpose
         and cell_rules.channel = change_points.channel
+    -- every grant of the cell at the latest grant's instant (one, unless grants tie)
     left join grant_events
         on change_points.purpose_last.action = 'opt_in'
-        and grant_events.event_id = change_points.purpose_last.event_id
+        and grant_events.occurred_at = change_points.purpose_last.at
         and grant_events.contact_key = change_points.contact_key
         and grant_events.purpose = change_points.purpose
         and grant_events.channel = change_points.channel
@@ -362,39 +369,57 @@ with_grant_decision as (
         case when purpose_last.action = 'opt_in' then case
         -- 3. grant validity where the regime requires opt-in or is CASL
             when regime = 'opt_in' and grant_basis = 'legitimate_interest' and not legitimate_interest_allowed
-                then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'legitimate_interest_not_allowed', 'evidence': grant_event_id}
             when regime = 'opt_in' and coalesce(grant_basis, 'unknown') not in ('consent', 'legitimate_interest')
-                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': grant_event_id}
             -- CASL: express consent, or implied consent within its window
             when regime = 'casl'
                 and coalesce(grant_basis, 'unknown') not in ('consent', 'implied_business', 'implied_inquiry')
-                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'basis_not_valid_for_regime', 'evidence': grant_event_id}
             -- a box the person ticked: pre-checked is no consent, an unknown pre-check state is no
             -- proof. CASL implied consent has no box, but a source that records none proves none
             -- (fail closed: such a grant is invalid too)
             when regime in ('opt_in', 'casl') and grant_basis in ('consent', 'implied_business', 'implied_inquiry')
                 and grant_prechecked
-                then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'prechecked_consent', 'evidence': grant_event_id}
             when regime in ('opt_in', 'casl') and grant_basis in ('consent', 'implied_business', 'implied_inquiry')
                 and grant_prechecked is null
-                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': grant_event_id}
             -- the notice the person saw must be a seeded version: missing, malformed or unknown is no proof
             when regime in ('opt_in', 'casl') and grant_policy_version_order is null
-                then {'status': 'invalid', 'reason': 'unknown_notice_version', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'unknown_notice_version', 'evidence': grant_event_id}
             -- proof of consent (GDPR Art. 7(1), CASL s. 13): how and where it was captured
             when regime in ('opt_in', 'casl') and (grant_capture_method is null or grant_capture_point is null)
-                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': purpose_last.event_id}
+                then {'status': 'invalid', 'reason': 'incomplete_proof', 'evidence': grant_event_id}
             when double_opt_in_required and grant_basis = 'consent'
                 and (grant_double_opt_in_at is null or grant_double_opt_in_at > changed_at)
-                then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': purpose_last.event_id}
+                then {'status': 'pending', 'reason': 'double_opt_in_unconfirmed', 'evidence': grant_event_id}
         -- 4. policy versions that require re-consent; 5. expiry
             when needs_reconsent
-                then {'status': 'reconsent_required', 'reason': 'reconsent_required', 'evidence': purpose_last.event_id}
+                then {'status': 'reconsent_required', 'reason': 'reconsent_required', 'evidence': grant_event_id}
             when grant_lapses_at <= changed_at
-                then {'status': 'expired', 'reason': 'expired', 'evidence': purpose_last.event_id}
-            else {'status': 'granted', 'reason': null, 'evidence': purpose_last.event_id}
+                then {'status': 'expired', 'reason': 'expired', 'evidence': grant_event_id}
+            else {'status': 'granted', 'reason': null, 'evidence': grant_event_id}
         end end as grant_decision
     from with_reconsent
+
+),
+
+ranked_grants as (
+
+    -- grants at one instant that disagree: the least permissive is the grant (fail closed)
+    select
+        *,
+        row_number() over (
+            partition by contact_key, purpose, channel, changed_at
+            order by
+                case grant_decision.status
+                    when 'invalid' then 1 when 'pending' then 2 when 'reconsent_required' then 3
+                    when 'expired' then 4 else 5
+                end,
+                grant_event_id
+        ) as grant_rank
+    from with_grant_decision
 
 ),
 
@@ -407,7 +432,8 @@ with_lift as (
         -- one tool's opt-out does not keep lifting another tool's once that one is reset)
         case when grant_decision.status = 'granted' and not coalesce(grant_at <= broader_opt_out_at, false)
             then grant_at end as lifting_grant_at
-    from with_grant_decision
+    from ranked_grants
+    where grant_rank = 1
 
 ),
 
@@ -512,7 +538,7 @@ with_contactability as (
         end as can_contact,
         -- the next instant this decision changes without an event: only a decision resting on
         -- the grant has a clock (its lapse, its confirmation, a re-consent policy)
-        case when decision.evidence = purpose_last.event_id and purpose_last.action = 'opt_in' then least(
+        case when decision.evidence = grant_event_id then least(
             case when grant_lapses_at > changed_at then grant_lapses_at end,
             case when grant_double_opt_in_at > changed_at then grant_double_opt_in_at end,
             next_reconsent_at
@@ -568,9 +594,9 @@ final as (
         case when decision.status in ('granted', 'expired', 'reconsent_required', 'invalid')
                 or decision.reason = 'double_opt_in_unconfirmed'
             then grant_basis end as lawful_basis,
-        case when decision.evidence = purpose_last.event_id then grant_at end as granted_at,
-        case when decision.evidence = purpose_last.event_id then grant_lapses_at end as expires_at,
-        case when decision.evidence = purpose_last.event_id then grant_policy_version end as policy_version,
+        case when decision.evidence = grant_event_id then grant_at end as granted_at,
+        case when decision.evidence = grant_event_id then grant_lapses_at end as expires_at,
+        case when decision.evidence = grant_event_id then grant_policy_version end as policy_version,
         jurisdiction_code as jurisdiction,
         regime,
         decision.evidence as evidence_event_id,
