@@ -289,7 +289,7 @@ def node_breakdown(run_results: Path) -> dict:
     for r in results:
         kind = r["unique_id"].split(".")[0]
         by_kind.setdefault(kind, []).append(r.get("execution_time") or 0.0)
-    slowest = sorted(results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:15]
+    slowest = sorted(results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:25]
     return {
         "by_kind": {k: {"nodes": len(v), "seconds": round(sum(v), 1)} for k, v in by_kind.items()},
         "slowest": [{"node": r["unique_id"], "seconds": round(r.get("execution_time") or 0.0, 1)}
@@ -336,6 +336,7 @@ def main() -> None:
     events = events_after_increment = None
     lines = size = extra_lines = 0
     breakdown: dict = {}
+    night_breakdowns: dict[str, dict] = {}  # incremental and empty nights, like the full run's
     working_db_mb = published_mb = None
     def report() -> None:
         """Write the results so far (after every step, so a long run that is stopped keeps them)."""
@@ -368,6 +369,7 @@ def main() -> None:
             "failed_steps": sorted({m.log.name for s in measured.values() for m in s.runs if m.returncode != 0}),
             "steps": {name: s.summary() for name, s in measured.items() if s.runs},
             "dbt_full_run": breakdown,
+            "dbt_nights": night_breakdowns,
             "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "elapsed_s": round(time.time() - started, 1),
@@ -385,6 +387,13 @@ def main() -> None:
             lines, size = count_lines(base_files)
         env = child_env(CONSENT_LEDGER_LANDING=str(landing), CONSENT_LEDGER_WAREHOUSE=str(warehouse),
                         CONSENT_LEDGER_EXPORTS=str(run / "exports"), CONSENT_LEDGER_REPORTS=str(run / "reports"))
+
+        def keep_night_breakdown(name: str, since: float) -> None:
+            results = newest_run_results(since)
+            if results is not None:
+                shutil.copyfile(results, logs / f"{name}_run_results.json")
+                night_breakdowns[name] = node_breakdown(results)
+                report()
 
         def step(name: str, cmd: list[str], env: dict[str, str] = env, rep: int = r) -> Measurement:
             m = measure(cmd, logs / f"{name}-{rep + 1}.log", env)
@@ -416,13 +425,18 @@ def main() -> None:
             extra = link_days(everything, landing, [extra_day])
             if r == 0:
                 extra_lines = count_lines(extra)[0]
+            since = time.time()
             step("incremental", cli("run", "--landing", str(landing), "--warehouse", str(warehouse),
                                     "--as-of", extra_day.isoformat()))
             if r == 0:
                 events_after_increment = count_events(warehouse)
+                keep_night_breakdown("incremental", since)
         if "empty" in steps:
+            since = time.time()
             step("empty", cli("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of",
                               (extra_day + timedelta(days=1)).isoformat()))
+            if r == 0:
+                keep_night_breakdown("empty", since)
         if "export" in steps:
             candidates = data / f"candidates-{args.candidates}.csv"
             if r == 0 or not candidates.exists():
