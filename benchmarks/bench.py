@@ -268,9 +268,10 @@ def build_candidates(warehouse: Path, path: Path, rows: int) -> None:
         )
 
 
-def newest_run_results(since: float) -> Path | None:
-    """The nightly `dbt build`'s results (not the purge's run-operation, which runs after it)."""
-    found = [p for p in (REPO / "target").rglob("run_results.json")
+def newest_run_results(since: float, reports: Path) -> Path | None:
+    """The nightly `dbt build`'s results, which the run keeps beside its report (dbt's own copy is
+    overwritten by the purge's run-operation)."""
+    found = [p for p in reports.glob("*/dbt_run_results.json")
              if p.stat().st_mtime >= since and _invocation(p) == "build"]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
@@ -388,8 +389,8 @@ def main() -> None:
         env = child_env(CONSENT_LEDGER_LANDING=str(landing), CONSENT_LEDGER_WAREHOUSE=str(warehouse),
                         CONSENT_LEDGER_EXPORTS=str(run / "exports"), CONSENT_LEDGER_REPORTS=str(run / "reports"))
 
-        def keep_night_breakdown(name: str, since: float) -> None:
-            results = newest_run_results(since)
+        def keep_night_breakdown(name: str, since: float, reports: Path = run / "reports") -> None:
+            results = newest_run_results(since, reports)
             if results is not None:
                 shutil.copyfile(results, logs / f"{name}_run_results.json")
                 night_breakdowns[name] = node_breakdown(results)
@@ -414,7 +415,7 @@ def main() -> None:
                          last.isoformat(), "--full-refresh"))
         if r == 0:
             events = count_events(warehouse)
-            results = newest_run_results(since)
+            results = newest_run_results(since, run / "reports")
             if results is not None:
                 shutil.copyfile(results, logs / "full_run_results.json")
                 breakdown = node_breakdown(results)

@@ -4,6 +4,7 @@
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from orchestration.lib.lock import warehouse_lock
 # The layer (Dagster asset group) of a dbt node, from its folder under models/: the landing
 # inventory is its own layer, marts split into the two published schemas; seeds are reference data
 # the staging layer maps into.
+RUN_RESULTS = "dbt_run_results.json"  # in <reports>/<as_of>/
+
 LAYER_OF_FOLDER = {
     ("staging", "landing"): "landing",
     ("staging",): "staging",
@@ -145,12 +148,22 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     with warehouse_lock(paths.published_db()):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
+    _keep_node_timings(invocation.target_path / "run_results.json", context.partition_key)
     if not invocation.is_successful():
         problems = _failed_nodes(invocation.get_artifact("run_results.json"))
         raise Failure(
             description="dbt build failed, nothing will be published:\n" + "\n".join(problems),
             metadata={"failed_nodes": MetadataValue.json(problems)},
         )
+
+
+def _keep_node_timings(run_results: Path, as_of: str) -> None:
+    """Beside the run report: the build's per-node timings (where a night's time went). The purge's
+    run-operation later overwrites the copy in dbt's target folder."""
+    if run_results.exists():
+        folder = paths.reports_dir() / as_of
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(run_results, folder / RUN_RESULTS)
 
 
 def _is_backfill(working: Path, as_of: str) -> bool:
