@@ -1,8 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+    )
+}}
+
+{#- Every contact × purpose × channel interval of the resolver (int_consent_history__resolved), as
+    published. Incremental by contact (issue 9): a night rewrites only int_contacts__affected, the
+    contacts the resolver recomputed, so it follows the resolver's rows exactly (no column here
+    depends on the run date by itself). -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 history as (
 
     select * from {{ ref('int_consent_history__resolved') }}
+    where {{ is_affected_contact() }}
 
 ),
 

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+        post_hook="{% if is_incremental() %}update {{ this }} set as_of = {{ as_of_date() }} where as_of is distinct from {{ as_of_date() }}{% endif %}",
+    )
+}}
+
 {#- The history interval still open at the end of the run date: current status and evidence.
     A published status is used all day after the run: decision_valid_until says until when it
     holds without a new event (the grant's lapse, a confirmation, a re-consent policy taking
@@ -5,19 +16,26 @@
 
     exclusion_reason: why the cell is not in consent.marketable_audience (null when it is), in the
     words of the export's per-reason counts; the send-date horizon ("decision_valid_until before
-    the send ends: expired") is the export's, since only it knows the send date. -#}
+    the send ends: expired") is the export's, since only it knows the send date.
+
+    Incremental by contact (issue 9): a night rewrites only int_contacts__affected. Every column
+    but as_of is the contact's own (decision_valid_until is the resolver's, which recomputes the
+    contact when that instant passes); as_of is the run date on every row, so the post-hook sets
+    it on the rows kept from earlier nights (one constant column, not a rebuild). -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 history as (
 
     select * from {{ ref('int_consent_history__resolved') }}
-    where valid_to is null
+    where valid_to is null and {{ is_affected_contact() }}
 
 ),
 
 contacts as (
 
     select * from {{ ref('int_contacts__resolved') }}
+    where {{ is_affected_contact() }}
 
 ),
 

@@ -1,13 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ delete_affected_contacts() }}",
+            "{% if is_incremental() %}delete from {{ this }} where contact_key in (select contact_key from {{ ref('int_erasures__known') }}){% endif %}",
+        ],
+    )
+}}
+
 {#- Who may be contacted per purpose × channel at the end of the run date. Horizon: a row holds
     until its decision_valid_until (null: nothing scheduled); a send on a later day must drop
     rows whose decision_valid_until falls before that day ends (`consent-ledger export
-    --send-date` does, reason expired). -#}
+    --send-date` does, reason expired).
+
+    Incremental by contact (issue 9): a night rewrites only int_contacts__affected (no column
+    depends on the run date by itself). An erasure can also become known without affecting the
+    contact (a request landed in a folder dated after the run date, or recorded in the ledger):
+    the second pre-hook removes every known-erased contact's rows, which this model never
+    publishes anyway. -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 status as (
 
     select * from {{ ref('consent_status') }}
-    where can_contact
+    where can_contact and {{ is_affected_contact() }}
 
 ),
 
@@ -21,7 +41,8 @@ contacts as (
 
     -- an erasure the warehouse ever knew is permanent, even if its event could not be re-read
     select * from {{ ref('int_contacts__resolved') }}
-    where not is_erased
+    where {{ is_affected_contact() }}
+        and not is_erased
         and contact_key not in (select contact_key from known_erasures)
 
 ),

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_affected_contacts() }}",
+    )
+}}
+
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
     opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
     opt-out for some purposes, the rows name the purpose × channel cells it still blocks, so a
@@ -9,31 +19,41 @@
     source has not lifted is listed with its own evidence, whether or not it is the one that
     decided consent_status (the resolver names the earliest); an opt-out its source lifted is
     not listed, and never takes another source's opt-out with it. Other reasons (erasure,
-    complaint, undeliverable, sale and purpose opt-outs) come from the deciding event. -#}
+    complaint, undeliverable, sale and purpose opt-outs) come from the deciding event.
+
+    Incremental by contact (issue 9): a night rewrites only int_contacts__affected. A contact's
+    rows read only its own events, cells and status, the jurisdictions seed and the fixed
+    calendar; honour_by counts from the suppression's own date, never from the run date, and an
+    opt-out dated after the run date is picked up when the resolver's clock recomputes the contact
+    on the night it passes. -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
 with
 
 status as (
 
     select * from {{ ref('consent_status') }}
+    where {{ is_affected_contact() }}
 
 ),
 
 current_history as (
 
     select * from {{ ref('int_consent_history__resolved') }}
-    where valid_to is null
+    where valid_to is null and {{ is_affected_contact() }}
 
 ),
 
 events as (
 
     select * from {{ ref('consent_events') }}
+    where {{ is_affected_contact() }}
 
 ),
 
 contacts as (
 
     select * from {{ ref('int_contacts__resolved') }}
+    where {{ is_affected_contact() }}
 
 ),
 
@@ -53,6 +73,7 @@ event_cells as (
 
     -- the cells an event reaches (one rule: macro consent_event_cells)
     select * from {{ ref('int_consent_events__cells') }}
+    where {{ is_affected_contact() }}
 
 ),
 
