@@ -65,13 +65,17 @@
 
 {#- A fingerprint of the resolver's own rules: the SQL of the models it recomputes per contact.
     A deploy that changes one re-resolves everyone (with the seeds), instead of leaving contacts
-    resolved under the old rule until their inputs change. The graph has no macro source: a
+    resolved under the old rule until their inputs change. The consent marts rewritten per contact
+    (and the calendar suppression_list reads) are rules too: a change to one rewrites everyone's
+    rows. The graph has no macro source: a
     change to a macro they call (opt_out_spans, consent_event_cells...) needs --full-refresh. -#}
 {% macro resolver_rules_fingerprint() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set parts = [] -%}
     {%- for name in ['int_contacts__resolved', 'int_consent_cells__spined', 'int_consent_events__cells',
-                     'int_consent_history__resolved', 'int_jurisdictions__ranked', 'int_contacts__fingerprinted'] -%}
+                     'int_consent_history__resolved', 'int_jurisdictions__ranked', 'int_contacts__fingerprinted',
+                     'consent_history', 'consent_status', 'suppression_list', 'marketable_audience',
+                     'int_calendar__business_days'] -%}
         {%- do parts.append(graph.nodes['model.consent_ledger.' ~ name].raw_code) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('\n'))) }}

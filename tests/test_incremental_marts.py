@@ -90,3 +90,14 @@ def test_the_resolution_state_is_written_only_after_every_mart_rewritten_per_con
                 upstream.add(parent)
                 pending.append(parent)
     assert readers <= upstream, sorted(readers - upstream)
+
+
+@pytest.mark.usefixtures("parsed_project")
+def test_a_deploy_that_changes_a_mart_rewrites_every_contact() -> None:
+    """A mart rewritten per contact keeps the other contacts' rows from earlier nights: a deploy
+    that changes its SQL (or the calendar suppression_list counts honour_by in) must reach every
+    contact, as a change to the resolver's own SQL does, so the rules fingerprint covers them."""
+    manifest = json.loads((paths.dbt_target() / "manifest.json").read_text(encoding="utf-8"))
+    rules = manifest["macros"]["macro.consent_ledger.resolver_rules_fingerprint"]["macro_sql"]
+    for name in sorted(PER_CONTACT_MARTS | {"int_calendar__business_days"}):
+        assert f"'{name}'" in rules, name
