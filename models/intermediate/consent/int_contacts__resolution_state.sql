@@ -21,6 +21,7 @@
 -- depends_on: {{ ref('int_contacts__resolved') }}
 -- depends_on: {{ ref('int_consent_cells__spined') }}
 -- depends_on: {{ ref('int_consent_events__cells') }}
+-- depends_on: {{ ref('sends_without_consent') }}
 with
 
 affected as (

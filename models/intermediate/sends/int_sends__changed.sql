@@ -1,0 +1,110 @@
+{#- The sends whose verdict in audit.sends_without_consent may differ from the one the last
+    successful run gave (issue 9): the only sends that mart judges on an incremental night. One
+    row per send (send_outcome 'send'), the columns the mart reads and no address.
+
+    A send's verdict depends on its own row and on its contact's consent inputs (history, country,
+    first events), the seeds and the run date. So a send is judged again when:
+    - its contact is one of tonight's affected contacts (int_contacts__affected: new events,
+      jurisdiction inputs, a clock point, or a contact seen for the first time, which is how a
+      send to an address that was not yet a contact is judged again once it is one);
+    - its line was read on or after the previous successful run date (loaded_at: a new line, or a
+      changed line of a re-read file; `>=` so a rerun of the same run date sees tonight's lines);
+    - it was sent at or after the end of the previous run date: it was sent_after_as_of then and
+      tonight's run date lets it in;
+    - its send id has more than one reading (re-delivered or conflicting copies): which reading is
+      the send can change when a file is re-read, so these few are always judged.
+    Everything is judged when the whole ledger is re-resolved (int_contacts__affected gives a
+    reason for everyone: seeds changed, a backfill of an older run date, no stored state), since
+    seeds and the run date decide sends to addresses that are no contact too.
+    The previous successful run date is the latest resolved_as_of of the resolver's state, which
+    is written only after this mart has succeeded (int_contacts__resolution_state depends on it),
+    so a failed night's lines are judged again the next night.
+    A full refresh rebuilds the mart from every send: this model is then empty. -#}
+-- depends_on: {{ ref('int_contacts__affected') }}
+with
+
+sends as (
+
+    select
+        send_id,
+        sent_at,
+        contact_key,
+        channel,
+        purpose,
+        campaign_id,
+        sent_by_system,
+        file_name,
+        line_number,
+        loaded_at
+    from {{ ref('int_sends__linked') }}
+    where send_outcome = 'send'
+
+),
+
+{% if flags.FULL_REFRESH %}
+final as (
+
+    select * from sends
+    where false
+
+)
+{% elif resolution_state_exists() %}
+affected as (
+
+    select * from {{ ref('int_contacts__affected') }}
+
+),
+
+previous_run as (
+
+    select max(resolved_as_of) as previous_as_of
+    from {{ source('resolver_state', 'int_contacts__resolution_state') }}
+
+),
+
+everyone as (
+
+    -- a reason that re-resolves every contact re-judges every send
+    select count(*) > 0 as is_everyone
+    from affected
+    where affected_because in ('everyone', 'seeds', 'backfill')
+
+),
+
+reread_sends as (
+
+    -- send ids read more than once: the reading that counts may change
+    select distinct sent_by_system, send_id
+    from {{ ref('int_sends__linked') }}
+    where send_outcome = 'redelivered' or reason = 'conflicting_send_id'
+
+),
+
+final as (
+
+    select sends.*
+    from sends
+    cross join previous_run
+    cross join everyone
+    where everyone.is_everyone
+        or previous_run.previous_as_of is null
+        or sends.contact_key in (select contact_key from affected)
+        or sends.loaded_at >= cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
+        or sends.sent_at >= cast({{ dbt.dateadd('day', 1, 'previous_run.previous_as_of') }} as {{ dbt.type_timestamp() }})
+        or exists (
+            select 1 from reread_sends
+            where reread_sends.sent_by_system = sends.sent_by_system
+                and reread_sends.send_id = sends.send_id
+        )
+
+)
+{% else %}
+final as (
+
+    -- no stored state: nothing is known about earlier runs, judge every send
+    select * from sends
+
+)
+{% endif %}
+
+select * from final
