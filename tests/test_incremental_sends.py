@@ -138,3 +138,35 @@ def test_a_rerun_of_the_same_run_date_with_a_new_file(tmp_path: Path, full: Path
     rerun = dbt_build(landing, database, NIGHTS[-1], exclude=TESTS)
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert_same_published(database, full, ignore=LOADED)
+
+
+def test_a_sends_file_read_again_without_a_line_lets_the_next_reading_count(tmp_path: Path) -> None:
+    """s-dup is read in sends_a.csv (first) and, with another address, in sends_b.csv (a conflicting reading).
+    Two nights later sends_a.csv is replaced by a version without it: sends_b.csv's reading is now the send,
+    though nothing read tonight names it; the mart is then the one a full refresh of the same
+    files gives (landing_incidents differs by design: only the nightly runs saw the rewrite)."""
+    landing = tmp_path / "landing"
+    folder = landing / "sends" / "2026-01-13"
+    folder.mkdir(parents=True)
+    line = "s-dup,2026-01-12T12:00:00Z,{},email,newsletter,nl-0,hubspot\n"
+    (folder / "sends_a.csv").write_text(SENDS_HEADER + line.format("keep@example.com"), encoding="utf-8")
+    (folder / "sends_b.csv").write_text(SENDS_HEADER + line.format("nobody@example.com"), encoding="utf-8")
+    _land_night(landing, NIGHTS[0])  # keep@ may be contacted: sends_a.csv's reading is no breach
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for night in NIGHTS:
+        if night == NIGHTS[-1]:
+            (folder / "sends_a.csv").write_text(SENDS_HEADER, encoding="utf-8")
+        # a new contact each night, so each run is a successful run of its date (resolved_as_of)
+        signup = landing / "webforms" / night / "submissions_002.jsonl"
+        signup.parent.mkdir(parents=True, exist_ok=True)
+        signup.write_text(json.dumps(_submission(f"w-{night}", f"{night}T08:00:00Z", f"new-{night}@example.com",
+                                                 "US", "signup", True)) + "\n", encoding="utf-8")
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+    full = tmp_path / "full" / "work.duckdb"
+    full.parent.mkdir()
+    assert dbt_build(landing, full, NIGHTS[-1], exclude=TESTS, full_refresh=True).returncode == 0
+    expected = _sends_without_consent(full)
+    assert ("s-dup", key("nobody@example.com"), "no_consent_record", "ZZ") in expected
+    assert _sends_without_consent(database) == expected

@@ -15,12 +15,18 @@
       the send can change when a file is re-read, so these few are always judged.
     Everything is judged when the whole ledger is re-resolved (int_contacts__affected gives a
     reason for everyone: seeds changed, a backfill of an older run date, no stored state), since
-    seeds and the run date decide sends to addresses that are no contact too.
+    seeds and the run date decide sends to addresses that are no contact too; and when a sends
+    file was read again with other content since the previous run (a landing incident: its
+    replaced lines are gone, so a reading in another file that an old line outranked may now be
+    the send, and nothing tonight names it). Landed lines never vanish otherwise: the erasure
+    purge redacts a line's text but keeps its parsed columns, and a file removed from the landing
+    folder keeps its rows.
     The previous successful run date is the latest resolved_as_of of the resolver's state, which
     is written only after this mart has succeeded (int_contacts__resolution_state depends on it),
     so a failed night's lines are judged again the next night.
     A full refresh rebuilds the mart from every send: this model is then empty. -#}
 -- depends_on: {{ ref('int_contacts__affected') }}
+-- depends_on: {{ ref('base_landing__lines') }}
 with
 
 sends as (
@@ -71,6 +77,19 @@ everyone as (
 
 ),
 
+reread_files as (
+
+    -- a sends file read again with other content on or after the previous run date
+    select count(*) > 0 as any_reread
+    from {{ ref('base_landing__lines') }} as landed_files
+    cross join previous_run
+    where landed_files.source_system = 'sends'
+        and landed_files.line_number = 0
+        and landed_files.previous_sha256 is not null
+        and landed_files.read_at >= cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
+
+),
+
 reread_sends as (
 
     -- send ids read more than once: the reading that counts may change
@@ -86,7 +105,9 @@ final as (
     from sends
     cross join previous_run
     cross join everyone
+    cross join reread_files
     where everyone.is_everyone
+        or reread_files.any_reread
         or previous_run.previous_as_of is null
         or sends.contact_key in (select contact_key from affected)
         or sends.loaded_at >= cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})

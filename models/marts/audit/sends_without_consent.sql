@@ -49,9 +49,7 @@
     purged or re-judged); the slice is inserted. Every other stored row stays: its send line,
     contact history, seeds and run-date window are what they were when it was judged. Not
     detected, so they need --full-refresh: a change to this model's SQL, to
-    int_calendar__business_days or to a macro it calls (known_channels); and a send whose only
-    other, conflicting reading was purged from the working store tonight, so that its remaining
-    reading becomes the send (its own line is unchanged and no longer re-read). -#}
+    int_calendar__business_days or to a macro it calls (known_channels). -#}
 -- depends_on: {{ ref('int_sends__linked') }}
 -- depends_on: {{ ref('int_sends__changed') }}
 with
