@@ -117,10 +117,10 @@ def test_nightly_sends_equal_one_full_refresh(tmp_path: Path, full: Path) -> Non
     with duckdb.connect(str(database), read_only=True) as con:
         judged = sorted(send_id for (send_id,) in con.execute(
             "select send_id from intermediate.int_sends__changed").fetchall())
-    # the last night judges its new line, the re-read s-ok, and the lines read on the previous
-    # run date (loaded_at >= it, so a rerun of a date sees its late files), and s-future, which
-    # the new run date lets in; not s-stranger (judged again the night its contact appeared)
-    assert judged == ["s-future", "s-late", "s-new", "s-ok"]
+    # the last night judges its new send and s-future, which the new run date lets in; not s-late
+    # (judged the night it was read), nor s-ok (read again, rejected: the first reading stands),
+    # nor s-stranger (judged again the night its contact appeared)
+    assert judged == ["s-future", "s-new"]
 
 
 def test_a_rerun_of_the_same_run_date_with_a_new_file(tmp_path: Path, full: Path) -> None:

@@ -7,12 +7,15 @@
     - its contact is one of tonight's affected contacts (int_contacts__affected: new events,
       jurisdiction inputs, a clock point, or a contact seen for the first time, which is how a
       send to an address that was not yet a contact is judged again once it is one);
-    - its line was read on or after the previous successful run date (loaded_at: a new line, or a
-      changed line of a re-read file; `>=` so a rerun of the same run date sees tonight's lines);
+    - its line was read after the previous successful run date, or on tonight's run date (a rerun
+      of the same date sees its late files): loaded_at, a new line or a changed line of a re-read
+      file. Lines read on the previous run date were judged by that run;
     - it was sent at or after the end of the previous run date: it was sent_after_as_of then and
-      tonight's run date lets it in;
-    - its send id has more than one reading (re-delivered or conflicting copies): which reading is
-      the send can change when a file is re-read, so these few are always judged.
+      tonight's run date lets it in.
+    Which reading of a send id is the send (earliest load, then file, line, among readings without
+    a line error) changes only when a reading is added (a new line ranks after every stored one
+    but another new line: both judged), loses its line error (sent_after_as_of: judged above), or
+    is removed (below); so send ids with several readings need no rule of their own.
     Everything is judged when the whole ledger is re-resolved (int_contacts__affected gives a
     reason for everyone: seeds changed, a backfill of an older run date, no stored state), since
     seeds and the run date decide sends to addresses that are no contact too; and when a sends
@@ -79,23 +82,17 @@ everyone as (
 
 reread_files as (
 
-    -- a sends file read again with other content on or after the previous run date
+    -- a sends file read again with other content since the previous run
     select count(*) > 0 as any_reread
     from {{ ref('base_landing__lines') }} as landed_files
     cross join previous_run
     where landed_files.source_system = 'sends'
         and landed_files.line_number = 0
         and landed_files.previous_sha256 is not null
-        and landed_files.read_at >= cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
-
-),
-
-reread_sends as (
-
-    -- send ids read more than once: the reading that counts may change
-    select distinct sent_by_system, send_id
-    from {{ ref('int_sends__linked') }}
-    where send_outcome = 'redelivered' or reason = 'conflicting_send_id'
+        and (
+            landed_files.read_at > cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
+            or landed_files.read_at >= cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+        )
 
 ),
 
@@ -110,13 +107,9 @@ final as (
         or reread_files.any_reread
         or previous_run.previous_as_of is null
         or sends.contact_key in (select contact_key from affected)
-        or sends.loaded_at >= cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
+        or sends.loaded_at > cast(previous_run.previous_as_of as {{ dbt.type_timestamp() }})
+        or sends.loaded_at >= cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
         or sends.sent_at >= cast({{ dbt.dateadd('day', 1, 'previous_run.previous_as_of') }} as {{ dbt.type_timestamp() }})
-        or exists (
-            select 1 from reread_sends
-            where reread_sends.sent_by_system = sends.sent_by_system
-                and reread_sends.send_id = sends.send_id
-        )
 
 )
 {% else %}
