@@ -42,11 +42,11 @@
     erasure, complaint, bounce, invalid or expired grant...) have no window: null.
 
     Incremental (issue 9): a night judges only int_sends__changed (the sends of tonight's affected
-    contacts, sends read or let in since the previous successful run, send ids with more than one
-    reading; every send when a seed, the run date going back or missing state re-resolves
-    everyone; see that model for why each can change a verdict). The pre-hook deletes their
-    stored rows, and the stored rows whose send is no longer a send line as stored (its line gone,
-    purged or re-judged); the slice is inserted. Every other stored row stays: its send line,
+    contacts, sends read or let in since the previous successful run; every send when a seed, the
+    run date going back, missing state or a re-read sends file calls for it; see that model for
+    why each can change a verdict). The pre-hook deletes their stored rows, and the stored rows
+    whose send is no longer a send line as stored (its line replaced, or another reading now
+    counts); the slice is inserted (append). Every other stored row stays: its send line,
     contact history, seeds and run-date window are what they were when it was judged. Not
     detected, so they need --full-refresh: a change to this model's SQL, to
     int_calendar__business_days or to a macro it calls (known_channels). -#}
