@@ -21,11 +21,13 @@
 -- depends_on: {{ ref('int_contacts__resolved') }}
 -- depends_on: {{ ref('int_consent_cells__spined') }}
 -- depends_on: {{ ref('int_consent_events__cells') }}
--- the marts rewritten per contact (models/marts/consent): a failed mart leaves the state as it was
+-- the marts rewritten per contact (models/marts/consent, audit.sends_without_consent): a failed
+-- mart leaves the state as it was
 -- depends_on: {{ ref('consent_history') }}
 -- depends_on: {{ ref('consent_status') }}
 -- depends_on: {{ ref('suppression_list') }}
 -- depends_on: {{ ref('marketable_audience') }}
+-- depends_on: {{ ref('sends_without_consent') }}
 with
 
 affected as (

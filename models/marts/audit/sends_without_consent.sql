@@ -1,3 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="
+            {% if is_incremental() %}
+            delete from {{ this }} as stored
+            where exists (
+                select 1 from {{ ref('int_sends__changed') }} as changed
+                where changed.sent_by_system = stored.source_system
+                    and changed.send_id = stored.send_id
+            )
+            or not exists (
+                select 1 from {{ ref('int_sends__linked') }} as linked
+                where linked.send_outcome = 'send'
+                    and linked.sent_by_system = stored.source_system
+                    and linked.send_id = stored.send_id
+                    and linked.file_name = stored.file_name
+                    and linked.line_number = stored.line_number
+            )
+            {% endif %}
+        ",
+    )
+}}
+
 {#- Every send whose contact could not be contacted for that purpose and channel at sent_at.
     The status at the send is the consent_history interval in force then
     (valid_from <= sent_at < valid_to, open-ended when valid_to is null). Fail closed where the
@@ -13,13 +39,29 @@
     the deciding opt-out event, as suppression_list.honour_by). A send blocked by a global,
     channel, purpose or sale opt-out on or before honour_by was lawful but late
     (sent_within_honour_window true); after it, a breach (false). Other reasons (no consent,
-    erasure, complaint, bounce, invalid or expired grant...) have no window: null. -#}
+    erasure, complaint, bounce, invalid or expired grant...) have no window: null.
+
+    Incremental (issue 9): a night judges only int_sends__changed (the sends of tonight's affected
+    contacts, sends read or let in since the previous successful run; every send when a seed, the
+    run date going back, missing state or a re-read sends file calls for it; see that model for
+    why each can change a verdict). The pre-hook deletes their stored rows, and the stored rows
+    whose send is no longer a send line as stored (its line replaced, or another reading now
+    counts); the slice is inserted (append). Every other stored row stays: its send line,
+    contact history, seeds and run-date window are what they were when it was judged. Not
+    detected, so they need --full-refresh: a change to this model's SQL, to
+    int_calendar__business_days or to a macro it calls (known_channels). -#}
+-- depends_on: {{ ref('int_sends__linked') }}
+-- depends_on: {{ ref('int_sends__changed') }}
 with
 
 sends as (
 
+    {% if is_incremental() -%}
+    select * from {{ ref('int_sends__changed') }}
+    {%- else -%}
     select * from {{ ref('int_sends__linked') }}
     where send_outcome = 'send'
+    {%- endif %}
 
 ),
 

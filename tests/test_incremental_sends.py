@@ -1,0 +1,172 @@
+"""audit.sends_without_consent judged incrementally (issue 9) equals a full refresh, on the sends the
+other equivalence tests (tests/test_incremental.py) do not exercise: a send dated after the run date
+that a later run date lets in (its contact has no new input that night), a send to an address that
+becomes a known contact only on a later night, a send read late for a contact with no new input,
+and a send id read again with other content."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import dbt_build
+from tests.expected import key
+from tests.test_incremental import LOADED, TESTS, assert_same_published
+
+NIGHTS = ("2026-01-13", "2026-01-14", "2026-01-15")
+SENDS_HEADER = "send_id,sent_at,email,channel,purpose,campaign_id,source_system\n"
+
+
+def _submission(sid: str, at: str, email: str, country: str, kind: str, granted: bool) -> dict:
+    return {"submission_id": sid, "submitted_at": at, "email": email, "form_id": "newsletter-footer",
+            "page_url": "https://example.com/blog", "country": country, "gpc": False, "kind": kind,
+            "policy_version": "3.0", "double_opt_in_confirmed_at": None,
+            "consents": [] if kind == "unsubscribe_all" else
+            [{"purpose": "newsletter", "channel": "email", "granted": granted, "prechecked": False}]}
+
+
+FILES: dict[str, dict[str, list]] = {
+    "2026-01-13": {
+        "webforms/2026-01-13/submissions_001.jsonl": [
+            _submission("w-out", "2026-01-12T10:00:00Z", "out@example.com", "US", "signup", True),
+            _submission("w-out-2", "2026-01-13T09:00:00Z", "out@example.com", "US", "unsubscribe_all", False),
+            _submission("w-keep", "2026-01-12T10:00:00Z", "keep@example.com", "US", "signup", True),
+        ],
+        "sends/2026-01-13/sends_001.csv": [
+            # dated after the first two run dates (sent_after_as_of); the 15th's run lets it in,
+            # and out@ has no new input then: only the run date re-judges it
+            "s-future,2026-01-15T10:00:00Z,out@example.com,email,newsletter,nl-1,hubspot",
+            # no contact yet (no_consent_record); a known contact from the 14th (no_consent)
+            "s-stranger,2026-01-12T12:00:00Z,stranger@example.com,email,newsletter,nl-0,hubspot",
+            "s-ok,2026-01-12T12:00:00Z,keep@example.com,email,newsletter,nl-0,hubspot",
+        ],
+    },
+    "2026-01-14": {
+        "webforms/2026-01-14/submissions_001.jsonl": [
+            _submission("w-stranger", "2026-01-14T08:00:00Z", "stranger@example.com", "FR", "signup", True),
+        ],
+        "sends/2026-01-14/sends_001.csv": [
+            # read late, for a contact with no new input tonight
+            "s-late,2026-01-13T20:00:00Z,out@example.com,email,newsletter,nl-2,mailchimp",
+        ],
+    },
+    "2026-01-15": {
+        "sends/2026-01-15/sends_001.csv": [
+            # s-ok again with other content: rejected, the first reading stands
+            "s-ok,2026-01-12T12:00:00Z,out@example.com,email,newsletter,nl-0,hubspot",
+            "s-new,2026-01-14T12:00:00Z,keep@example.com,email,newsletter,nl-3,hubspot",
+        ],
+    },
+}
+
+
+def _land_night(landing: Path, night: str) -> None:
+    for name, records in FILES[night].items():
+        path = landing / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".csv"):
+            path.write_text(SENDS_HEADER + "".join(line + "\n" for line in records), encoding="utf-8")
+        else:
+            path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+
+
+def _sends_without_consent(database: Path) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute("select send_id, contact_key, blocked_reason, jurisdiction "
+                           "from audit.sends_without_consent order by send_id").fetchall()
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full refresh of every night's files at the last run date."""
+    root = tmp_path_factory.mktemp("sends_full")
+    landing = root / "landing"
+    for night in NIGHTS:
+        _land_night(landing, night)
+    database = root / "full" / "work.duckdb"
+    database.parent.mkdir()
+    built = dbt_build(landing, database, NIGHTS[-1], exclude=TESTS, full_refresh=True)
+    assert built.returncode == 0, built.stdout[-3000:]
+    # the fixture exercises what it says: the breaches a full refresh finds
+    assert _sends_without_consent(database) == [
+        ("s-future", key("out@example.com"), "global_opt_out", "US"),
+        ("s-late", key("out@example.com"), "global_opt_out", "US"),
+        ("s-stranger", key("stranger@example.com"), "no_consent", "FR"),
+    ]
+    return database
+
+
+def test_nightly_sends_equal_one_full_refresh(tmp_path: Path, full: Path) -> None:
+    """Each night's run for its own date: the sends a later night lets in, reads late or can now
+    link to a contact are judged again, and the published tables equal one full refresh."""
+    landing = tmp_path / "landing"
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for night in NIGHTS:
+        _land_night(landing, night)
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+        if night == NIGHTS[0]:
+            assert _sends_without_consent(database) == [
+                ("s-stranger", key("stranger@example.com"), "no_consent_record", "ZZ"),
+            ]
+    assert_same_published(database, full, ignore=LOADED)
+    with duckdb.connect(str(database), read_only=True) as con:
+        judged = sorted(send_id for (send_id,) in con.execute(
+            "select send_id from intermediate.int_sends__changed").fetchall())
+    # the last night judges its new send and s-future, which the new run date lets in; not s-late
+    # (judged the night it was read), nor s-ok (read again, rejected: the first reading stands),
+    # nor s-stranger (judged again the night its contact appeared)
+    assert judged == ["s-future", "s-new"]
+
+
+def test_a_rerun_of_the_same_run_date_with_a_new_file(tmp_path: Path, full: Path) -> None:
+    """The last night's files land after its run has already succeeded: a second run of the same
+    run date reads them (loaded_at is that run date, not a later one) and judges their sends."""
+    landing = tmp_path / "landing"
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for night in NIGHTS:
+        if night != NIGHTS[-1]:
+            _land_night(landing, night)
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+    _land_night(landing, NIGHTS[-1])
+    rerun = dbt_build(landing, database, NIGHTS[-1], exclude=TESTS)
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert_same_published(database, full, ignore=LOADED)
+
+
+def test_a_sends_file_read_again_without_a_line_lets_the_next_reading_count(tmp_path: Path) -> None:
+    """s-dup is read in sends_a.csv (first) and, with another address, in sends_b.csv (a conflicting reading).
+    Two nights later sends_a.csv is replaced by a version without it: sends_b.csv's reading is now the send,
+    though nothing read tonight names it; the mart is then the one a full refresh of the same
+    files gives (landing_incidents differs by design: only the nightly runs saw the rewrite)."""
+    landing = tmp_path / "landing"
+    folder = landing / "sends" / "2026-01-13"
+    folder.mkdir(parents=True)
+    line = "s-dup,2026-01-12T12:00:00Z,{},email,newsletter,nl-0,hubspot\n"
+    (folder / "sends_a.csv").write_text(SENDS_HEADER + line.format("keep@example.com"), encoding="utf-8")
+    (folder / "sends_b.csv").write_text(SENDS_HEADER + line.format("nobody@example.com"), encoding="utf-8")
+    _land_night(landing, NIGHTS[0])  # keep@ may be contacted: sends_a.csv's reading is no breach
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    for night in NIGHTS:
+        if night == NIGHTS[-1]:
+            (folder / "sends_a.csv").write_text(SENDS_HEADER, encoding="utf-8")
+        # a new contact each night, so each run is a successful run of its date (resolved_as_of)
+        signup = landing / "webforms" / night / "submissions_002.jsonl"
+        signup.parent.mkdir(parents=True, exist_ok=True)
+        signup.write_text(json.dumps(_submission(f"w-{night}", f"{night}T08:00:00Z", f"new-{night}@example.com",
+                                                 "US", "signup", True)) + "\n", encoding="utf-8")
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+    full = tmp_path / "full" / "work.duckdb"
+    full.parent.mkdir()
+    assert dbt_build(landing, full, NIGHTS[-1], exclude=TESTS, full_refresh=True).returncode == 0
+    expected = _sends_without_consent(full)
+    assert ("s-dup", key("nobody@example.com"), "no_consent_record", "ZZ") in expected
+    assert _sends_without_consent(database) == expected
