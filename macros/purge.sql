@@ -32,8 +32,12 @@
     is not in the working store stops the purge (the declaration is stale) instead of skipping
     it. The purge is idempotent (a purged value no longer names anyone) and a later re-delivery of
     the address is purged again after the run that read it. Every update is counted in
-    erasure_purges (run_id, relation, rows): the caller compacts the file when rows were purged,
-    since DuckDB does not zero freed blocks. Run by orchestration/defs/publish/erasure.py:
+    erasure_purges (run_id, relation, rows, and rows_with_address: how many of them held a raw
+    line, a value naming an erased address in any spelling, or a path naming one). DuckDB does not
+    zero freed blocks, so the caller compacts the file when a purged value held an address. A
+    purge that only cleared values naming no one (a table rebuilt from purged inputs recreates
+    constants such as `Lead.unsubscribed` as an erased contact's capture point, and they are
+    cleared again every night) leaves nothing of the address in the freed blocks: no compaction. Run by orchestration/defs/publish/erasure.py:
     `dbt run-operation purge_erased_personal_data --args '{run_id: ...}'`. -#}
 
 {% macro erased_line_marker() -%}
@@ -68,6 +72,8 @@
     {%- do run_query("create table if not exists " ~ log_table ~ " (run_id " ~ dbt.type_string()
                      ~ ", relation_name " ~ dbt.type_string() ~ ", rows_purged " ~ dbt.type_bigint()
                      ~ ", purged_at " ~ dbt.type_timestamp() ~ ")") -%}
+    {#- a working store purged before rows_with_address existed: null there means unknown (compact) -#}
+    {%- do run_query("alter table " ~ log_table ~ " add column if not exists rows_with_address " ~ dbt.type_bigint()) -%}
     {%- set models = declared.columns[0].values() | unique | list -%}
     {%- for model_name in models -%}
         {%- set relation = ref(model_name) -%}
@@ -89,12 +95,16 @@
             {%- endfor -%}
             {%- set of_lines = 'file_name' in present and 'line_number' in present -%}
             {%- set of_paths = 'path_key' in present and columns | selectattr('purge_as', 'equalto', 'null') | list | length > 0 -%}
-            {%- set purged = run_query(purge_statement(existing, columns, 'contact_key' in present, erased,
-                                                       erased_lines if of_lines else none,
-                                                       erased_files if of_paths else none)) -%}
+            {%- set purge_args = [existing, columns, 'contact_key' in present, erased,
+                                  erased_lines if of_lines else none, erased_files if of_paths else none] -%}
+            {#- counted before the update changes them: how many rows to purge hold an address -#}
+            {%- set with_address = run_query(purge_statement(*purge_args, count_with_address=true)) -%}
+            {%- set address_rows = with_address.columns[0].values()[0] if with_address.rows | length > 0 else 0 -%}
+            {%- set purged = run_query(purge_statement(*purge_args)) -%}
             {%- set rows = purged.columns[0].values()[0] if purged.rows | length > 0 else 0 -%}
-            {%- do run_query("insert into " ~ log_table ~ " values ('" ~ run_id ~ "', '" ~ existing
-                             ~ "', " ~ rows ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
+            {%- do run_query("insert into " ~ log_table ~ " (run_id, relation_name, rows_purged, purged_at, rows_with_address)"
+                             ~ " values ('" ~ run_id ~ "', '" ~ existing ~ "', " ~ rows ~ ", "
+                             ~ dbt.current_timestamp() ~ ", " ~ address_rows ~ ")") -%}
             {{ log("purged " ~ rows ~ " rows of erased contacts from " ~ existing, info=true) }}
         {%- endif -%}
     {%- endfor -%}
@@ -108,13 +118,21 @@
     value to purge. A table of landed lines (erased_lines given: the lines that name an erased
     contact, from int_landing_lines__mentions) is matched by its line; any other table by
     searching its declared columns; a table that keeps files' paths (erased_files given: the
-    path_key of each file whose name names an erased contact) by its file too. -#}
-{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none) -%}
+    path_key of each file whose name names an erased contact) by its file too.
+    count_with_address: instead of updating, count the rows the update would change where a value
+    that changes is a raw line, names an erased contact, or belongs to a file named after one. -#}
+{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none,
+                         count_with_address=false) -%}
+    {%- if count_with_address %}
+    select count(*)
+    from {{ relation }} as purged
+    {%- else %}
     update {{ relation }} as purged
     set
         {%- for column in columns %}
         {{ column.name }} = {{ purged_column(column, has_contact_key, erased, erased_files) }}{{ "," if not loop.last }}
         {%- endfor %}
+    {%- endif %}
     where (
         {%- if has_contact_key %}
         purged.contact_key in (select contact_key from {{ erased }}) or
@@ -140,6 +158,21 @@
         ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}{{ " or" if not loop.last }}
         {%- endfor %}
     )
+    {%- if count_with_address %}
+    and (
+        {%- if erased_files is not none %}
+        purged.path_key in (select path_key from {{ erased_files }}) or
+        {%- endif %}
+        {%- for column in columns %}
+        (
+            ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}
+            {%- if column.purge_as != 'line' %}
+            and {{ names_erased_contact('purged.' ~ column.name, erased) }}
+            {%- endif %}
+        ){{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+    {%- endif %}
 {%- endmacro %}
 
 {#- A row of an erased contact loses every declared value. A row of someone else that names an

@@ -1,10 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='file_name',
+        on_schema_change='fail',
+        pre_hook="{{ delete_files_out_of_scope(ref('base_landing__lines')) }}",
+    )
+}}
+
 {#- Every landed line in scope for the run, with the single outcome reconciliation counts:
     accepted (it yielded at least one new event), duplicate, rejected, ignored, or unaccounted
     (no mapping model produced anything for it: a pipeline bug the reconciliation test catches).
     A line with a line_error (not UTF-8, NUL bytes, duplicate JSON key) is never parsed: it is
     rejected with that reason here; except a damaged privacy request that is honoured anyway
     (macros/landing.sql), which is accepted when it yields an event, its damage counted as a
-    rejected part. -#}
+    rejected part.
+
+    Incremental (issue 9): a line's outcome depends only on its own file's lines and outcomes, so
+    a night rewrites only the files whose lines or outcomes changed (delete+insert by file_name):
+    files new in scope (landed tonight, or dated up to tonight's run date), files read again
+    (another content_sha256), and files int_consent_events__deduplicated rewrote since this
+    table last saw them (a later outcomes_written_at). The pre-hook removes files no longer in
+    scope. A backfill is a full refresh (the orchestrator). -#}
 with
 
 lines as (
@@ -20,6 +37,53 @@ outcomes as (
 
 ),
 
+outcome_files as (
+
+    -- when the outcomes of each file were last (re)written
+    select file_name, max(written_at) as outcomes_written_at
+    from outcomes
+    group by file_name
+
+),
+
+{% if is_incremental() %}
+line_files as (
+
+    select distinct file_name, content_sha256
+    from lines
+
+),
+
+stored_files as (
+
+    select distinct file_name, content_sha256, outcomes_written_at
+    from {{ this }}
+
+),
+
+changed_files as (
+
+    select line_files.file_name
+    from line_files
+    left join outcome_files on outcome_files.file_name = line_files.file_name
+    left join stored_files on stored_files.file_name = line_files.file_name
+    where stored_files.file_name is null
+        or stored_files.content_sha256 <> line_files.content_sha256
+        or stored_files.outcomes_written_at is distinct from outcome_files.outcomes_written_at
+
+),
+{% endif %}
+
+judged_lines as (
+
+    select lines.*
+    from lines
+    {%- if is_incremental() %}
+    where lines.file_name in (select file_name from changed_files)
+    {%- endif %}
+
+),
+
 per_line as (
 
     select
@@ -31,6 +95,9 @@ per_line as (
         count(*) filter (where outcome = 'ignored') as ignored_parts,
         string_agg(distinct reason, ', ' order by reason) as reasons
     from outcomes
+    {%- if is_incremental() %}
+    where file_name in (select file_name from changed_files)
+    {%- endif %}
     group by file_name, line_number
 
 ),
@@ -38,28 +105,31 @@ per_line as (
 final as (
 
     select
-        lines.source_system,
-        lines.entity,
-        lines.file_name,
-        lines.line_number,
-        lines.extract_date,
-        lines.loaded_at,
+        judged_lines.source_system,
+        judged_lines.entity,
+        judged_lines.file_name,
+        judged_lines.line_number,
+        judged_lines.extract_date,
+        judged_lines.loaded_at,
         case
             when per_line.events > 0 then 'accepted'
-            when lines.line_error is not null then 'rejected'
+            when judged_lines.line_error is not null then 'rejected'
             when per_line.duplicate_events > 0 then 'duplicate'
             when per_line.rejected_parts > 0 then 'rejected'
             when per_line.ignored_parts > 0 then 'ignored'
             else 'unaccounted'
         end as line_outcome,
         coalesce(per_line.events, 0) as events,
-        case when lines.line_error is not null then 1 else 0 end + coalesce(per_line.rejected_parts, 0)
+        case when judged_lines.line_error is not null then 1 else 0 end + coalesce(per_line.rejected_parts, 0)
             as rejected_parts,
-        coalesce(lines.line_error, per_line.reasons) as reasons
-    from lines
+        coalesce(judged_lines.line_error, per_line.reasons) as reasons,
+        judged_lines.content_sha256,
+        outcome_files.outcomes_written_at
+    from judged_lines
     left join per_line
-        on per_line.file_name = lines.file_name
-        and per_line.line_number = lines.line_number
+        on per_line.file_name = judged_lines.file_name
+        and per_line.line_number = judged_lines.line_number
+    left join outcome_files on outcome_files.file_name = judged_lines.file_name
 
 )
 

@@ -22,7 +22,7 @@ landing_rejections as (
 
 erased as (
 
-    select distinct contact_key, email from {{ ref('int_consent_events__deduplicated') }}
+    select distinct contact_key from {{ ref('int_consent_events__deduplicated') }}
     where outcome = 'event' and action = 'erasure'
 
 ),
@@ -31,6 +31,22 @@ known_erasures as (
 
     -- erasures known whatever the run date (a backfill of a day before the request included)
     select contact_key from {{ ref('int_erasures__known') }}
+
+),
+
+mentions as (
+
+    -- who each landed line names, in any spelling, found once when it landed
+    select file_name, line_number, contact_key from {{ ref('int_landing_lines__mentions') }}
+    where line_number > 0
+
+),
+
+erased_keys as (
+
+    select contact_key from erased
+    union
+    select contact_key from known_erasures
 
 ),
 
@@ -62,13 +78,13 @@ keyed as (
 
 ),
 
--- a line may name several addresses: it is withheld if any of them is erased
 names_erased as (
 
-    select distinct keyed.file_name, keyed.line_number, keyed.element_index
-    from keyed
-    inner join erased
-        on contains(lower({{ unescape_email_spelling('keyed.raw_text') }}), erased.email)
+    -- a line may name several addresses: it is withheld if any of them is erased (a key join on
+    -- the index of who each line names, the same rule the working-store purge uses)
+    select distinct mentions.file_name, mentions.line_number
+    from mentions
+    inner join erased_keys on erased_keys.contact_key = mentions.contact_key
 
 ),
 
@@ -82,8 +98,7 @@ final as (
         keyed.element_index,
         case
             when names_erased.file_name is not null
-                or keyed.contact_key in (select contact_key from erased)
-                or keyed.contact_key in (select contact_key from known_erasures)
+                or keyed.contact_key in (select contact_key from erased_keys)
                 then '[redacted: names an erased contact]'
             else {{ mask_personal_data('keyed.raw_text') }}
         end as raw_text,
@@ -94,7 +109,6 @@ final as (
     left join names_erased
         on names_erased.file_name = keyed.file_name
         and names_erased.line_number = keyed.line_number
-        and names_erased.element_index = keyed.element_index
 
 )
 

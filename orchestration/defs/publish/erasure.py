@@ -5,7 +5,9 @@ Which tables and columns hold personal data, and what a purged value becomes, is
 after a publish and then rewrites the working file so that freed blocks, which DuckDB does not
 zero, no longer hold the purged bytes. The macro is a key join (who each landed line names was
 found once, when it landed: int_landing_lines__mentions), so its cost follows the new day; the
-compaction copies the whole file and runs only when rows were purged.
+compaction copies the whole file and runs only when a purged value held an address (a raw line,
+a value naming an erased contact, a path naming one): values that name no one, which tables
+rebuilt from purged inputs recreate every night, are cleared without a copy.
 """
 
 from __future__ import annotations
@@ -22,13 +24,23 @@ from orchestration.lib import encryption, paths
 from orchestration.lib.publish import install_file
 
 
+def duckdb_limits(database: Path) -> dict[str, str]:
+    """The same memory, thread and spill settings dbt's profile gives the build (profiles.yml), so
+    copying a large working file spills instead of holding it in memory."""
+    return {
+        "memory_limit": os.environ.get("CONSENT_LEDGER_DUCKDB_MEMORY", "3GB"),
+        "threads": os.environ.get("CONSENT_LEDGER_DUCKDB_THREADS", "2"),
+        "temp_directory": os.environ.get("CONSENT_LEDGER_DUCKDB_TEMP", f"{database}.tmp"),
+    }
+
+
 class PurgeError(RuntimeError):
     """The purge macro failed (e.g. a stale personal-data declaration): the run must say so."""
 
 
 def purge_working_store(working: Path) -> int:
-    """Purge erased contacts' personal data from the working database; compact it when anything
-    was purged. Call only after a nightly or rerun publish (the ledger then holds every erasure by
+    """Purge erased contacts' personal data from the working database; compact it when a purged
+    value held an address. Call only after a nightly or rerun publish (the ledger then holds every erasure by
     key) and while holding the warehouse lock. Returns the rows purged."""
     from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
 
@@ -46,9 +58,10 @@ def purge_working_store(working: Path) -> int:
         raise PurgeError("purging erased contacts from the working store failed:\n"
                          + (result.stdout + result.stderr)[-3000:])
     with encryption.connect(working) as con:
-        purged = con.execute("select coalesce(sum(rows_purged), 0) from main.erasure_purges where run_id = ?",
-                             [run_id]).fetchone()[0]
-    if purged:
+        purged, with_address = con.execute(
+            "select coalesce(sum(rows_purged), 0), coalesce(sum(rows_with_address), 0) "
+            "from main.erasure_purges where run_id = ?", [run_id]).fetchone()
+    if with_address:
         compact(working)
     return int(purged)
 
@@ -61,7 +74,7 @@ def compact(database: Path) -> None:
     for leftover in (fresh, Path(f"{fresh}.wal")):
         leftover.unlink(missing_ok=True)
     try:
-        with duckdb.connect() as con:
+        with duckdb.connect(config=duckdb_limits(database)) as con:
             encryption.attach(con, database, "old")
             con.execute("checkpoint old")  # its write-ahead log folded in before the copy
             encryption.attach(con, fresh, "fresh")  # encrypted with the key, as the old file was
