@@ -33,7 +33,7 @@
     it. The purge is idempotent (a purged value no longer names anyone) and a later re-delivery of
     the address is purged again after the run that read it. Every update is counted in
     erasure_purges (run_id, relation, rows, and rows_with_address: how many of them held a raw
-    line, a value naming an erased address in any spelling, or a path naming one). DuckDB does not
+    line that names an erased address, a value naming one in any spelling, or a path naming one). DuckDB does not
     zero freed blocks, so the caller compacts the file when a purged value held an address. A
     purge that only cleared values naming no one (a table rebuilt from purged inputs recreates
     constants such as `Lead.unsubscribed` as an erased contact's capture point, and they are
@@ -120,7 +120,9 @@
     searching its declared columns; a table that keeps files' paths (erased_files given: the
     path_key of each file whose name names an erased contact) by its file too.
     count_with_address: instead of updating, count the rows the update would change where a value
-    that changes is a raw line, names an erased contact, or belongs to a file named after one. -#}
+    that changes names an erased contact (a raw line: the index found her in it) or belongs to a
+    file named after one. An erased contact's line that never names her address (a Marketo
+    activity keyed by lead id) is purged from the tables that know her key, but holds no address. -#}
 {% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none,
                          count_with_address=false) -%}
     {%- if count_with_address %}
@@ -166,9 +168,16 @@
         {%- for column in columns %}
         (
             ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}
-            {%- if column.purge_as != 'line' %}
-            and {{ names_erased_contact('purged.' ~ column.name, erased) }}
-            {%- endif %}
+            and (
+                {{ names_erased_contact('purged.' ~ column.name, erased) }}
+                {%- if column.purge_as == 'line' and erased_lines is not none %}
+                -- a raw line that names her: the index found her address in it, in any spelling
+                or exists (
+                    select 1 from {{ erased_lines }} as erased_line
+                    where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
+                )
+                {%- endif %}
+            )
         ){{ " or" if not loop.last }}
         {%- endfor %}
     )

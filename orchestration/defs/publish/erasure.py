@@ -5,8 +5,8 @@ Which tables and columns hold personal data, and what a purged value becomes, is
 after a publish and then rewrites the working file so that freed blocks, which DuckDB does not
 zero, no longer hold the purged bytes. The macro is a key join (who each landed line names was
 found once, when it landed: int_landing_lines__mentions), so its cost follows the new day; the
-compaction copies the whole file and runs only when a purged value held an address (a raw line,
-a value naming an erased contact, a path naming one): values that name no one, which tables
+compaction copies the whole file and runs only when a purged value held an address (a raw line
+or value naming an erased contact, a path naming one): values that name no one, which tables
 rebuilt from purged inputs recreate every night, are cleared without a copy.
 """
 
