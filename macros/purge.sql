@@ -51,6 +51,7 @@
     {%- set erased = api.Relation.create(identifier='erasure_purge_contacts') -%}
     {%- set erased_lines = api.Relation.create(identifier='erasure_purge_lines') -%}
     {%- set erased_files = api.Relation.create(identifier='erasure_purge_files') -%}
+    {%- set purge_rows = api.Relation.create(identifier='erasure_purge_rows') -%}
     {%- set mentions = ref('int_landing_lines__mentions') -%}
     {%- if adapter.get_relation(mentions.database, mentions.schema, mentions.identifier) is none -%}
         {{ exceptions.raise_compiler_error("the purge needs " ~ mentions ~ " (who each landed line names): build it first") }}
@@ -95,93 +96,119 @@
             {%- endfor -%}
             {%- set of_lines = 'file_name' in present and 'line_number' in present -%}
             {%- set of_paths = 'path_key' in present and columns | selectattr('purge_as', 'equalto', 'null') | list | length > 0 -%}
-            {%- set purge_args = [existing, columns, 'contact_key' in present, erased,
-                                  erased_lines if of_lines else none, erased_files if of_paths else none] -%}
-            {#- counted before the update changes them: how many rows to purge hold an address -#}
-            {%- set with_address = run_query(purge_statement(*purge_args, count_with_address=true)) -%}
-            {%- set address_rows = with_address.columns[0].values()[0] if with_address.rows | length > 0 else 0 -%}
-            {%- set purged = run_query(purge_statement(*purge_args)) -%}
-            {%- set rows = purged.columns[0].values()[0] if purged.rows | length > 0 else 0 -%}
+            {%- do run_query(purge_rows_statement(purge_rows, existing, columns, 'contact_key' in present, erased,
+                                                  erased_lines if of_lines else none,
+                                                  erased_files if of_paths else none)) -%}
+            {%- set counted = run_query("select count(*), count(*) filter (where with_address) from " ~ purge_rows) -%}
+            {%- set rows = counted.columns[0].values()[0] -%}
+            {%- set address_rows = counted.columns[1].values()[0] -%}
+            {%- if rows > 0 -%}
+                {%- do run_query(purge_update_statement(purge_rows, existing, columns)) -%}
+            {%- endif -%}
             {%- do run_query("insert into " ~ log_table ~ " (run_id, relation_name, rows_purged, purged_at, rows_with_address)"
                              ~ " values ('" ~ run_id ~ "', '" ~ existing ~ "', " ~ rows ~ ", "
                              ~ dbt.current_timestamp() ~ ", " ~ address_rows ~ ")") -%}
             {{ log("purged " ~ rows ~ " rows of erased contacts from " ~ existing, info=true) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- do run_query("drop table if exists " ~ purge_rows) -%}
     {%- do run_query("drop table " ~ erased_files) -%}
     {%- do run_query("drop table " ~ erased_lines) -%}
     {%- do run_query("drop table " ~ erased) -%}
     {%- do adapter.commit() -%}
 {% endmacro %}
 
-{#- One update per table: the rows that belong to or name an erased contact and still hold a
-    value to purge. A table of landed lines (erased_lines given: the lines that name an erased
-    contact, from int_landing_lines__mentions) is matched by its line; any other table by
-    searching its declared columns; a table that keeps files' paths (erased_files given: the
-    path_key of each file whose name names an erased contact) by its file too.
-    count_with_address: instead of updating, count the rows the update would change where a value
-    that changes names an erased contact (a raw line: the index found her in it) or belongs to a
-    file named after one. An erased contact's line that never names her address (a Marketo
-    activity keyed by lead id) is purged from the tables that know her key, but holds no address. -#}
-{% macro purge_statement(relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none,
-                         count_with_address=false) -%}
-    {%- if count_with_address %}
-    select count(*)
-    from {{ relation }} as purged
-    {%- else %}
+{#- The rows of one table to purge, into a temporary table, so that which rows match and what each
+    value becomes is computed once: the rows that belong to or name an erased contact and still
+    hold a value to purge, each with its purged values (purged_<n>) and whether a value that
+    changes held an address (with_address). A table of landed lines (erased_lines given: the
+    lines that name an erased contact, from int_landing_lines__mentions) is matched by its line;
+    any other table by searching its declared columns; a table that keeps files' paths
+    (erased_files given: the path_key of each file whose name names an erased contact) by its
+    file too. A value held an address when it names an erased contact in any spelling (a raw line
+    when the index found her in it) or belongs to a file named after one: an erased contact's line
+    that never names her address (a Marketo activity keyed by lead id) is purged from the tables
+    that know her key, but holds no address. -#}
+{% macro purge_rows_statement(target, relation, columns, has_contact_key, erased, erased_lines=none, erased_files=none) -%}
+    create or replace temporary table {{ target }} as
+    with matched as (
+        select
+            purged.rowid as purged_rowid,
+            {%- if erased_files is not none %}
+            purged.path_key in (select path_key from {{ erased_files }}) as of_named_file,
+            {%- else %}
+            false as of_named_file,
+            {%- endif %}
+            {%- if erased_lines is not none %}
+            exists (
+                select 1 from {{ erased_lines }} as erased_line
+                where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
+            ) as of_named_line,
+            {%- else %}
+            false as of_named_line,
+            {%- endif %}
+            {%- for column in columns %}
+            purged.{{ column.name }} as held_{{ loop.index }},
+            {{ purged_column(column, has_contact_key, erased, erased_files) }} as purged_{{ loop.index }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ relation }} as purged
+        where (
+            {%- if has_contact_key %}
+            purged.contact_key in (select contact_key from {{ erased }}) or
+            {%- endif %}
+            {%- if erased_files is not none %}
+            purged.path_key in (select path_key from {{ erased_files }}) or
+            {%- endif %}
+            {%- if erased_lines is not none %}
+            exists (
+                select 1 from {{ erased_lines }} as erased_line
+                where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
+            )
+            {%- else %}
+            {%- for column in columns %}
+            {{ names_erased_contact('purged.' ~ column.name, erased) }}{{ " or" if not loop.last }}
+            {%- endfor %}
+            {%- endif %}
+        )
+    ),
+
+    changed as (
+        -- only rows where a value changes: a purged value no longer names anyone, and a
+        -- bystander's own address stays, so a second purge touches nothing
+        select *
+        from matched
+        where
+            {%- for column in columns %}
+            purged_{{ loop.index }} is distinct from held_{{ loop.index }}{{ " or" if not loop.last }}
+            {%- endfor %}
+    )
+
+    select
+        purged_rowid,
+        {%- for column in columns %}
+        purged_{{ loop.index }},
+        {%- endfor %}
+        of_named_file
+        {%- for column in columns %}
+        or (
+            purged_{{ loop.index }} is distinct from held_{{ loop.index }}
+            and ({{ names_erased_contact('held_' ~ loop.index, erased) }}
+                {%- if column.purge_as == 'line' %} or of_named_line{% endif %})
+        )
+        {%- endfor %}
+        as with_address
+    from changed
+{%- endmacro %}
+
+{#- Write the purged values of the rows purge_rows_statement found. -#}
+{% macro purge_update_statement(rows, relation, columns) -%}
     update {{ relation }} as purged
     set
         {%- for column in columns %}
-        {{ column.name }} = {{ purged_column(column, has_contact_key, erased, erased_files) }}{{ "," if not loop.last }}
+        {{ column.name }} = {{ rows }}.purged_{{ loop.index }}{{ "," if not loop.last }}
         {%- endfor %}
-    {%- endif %}
-    where (
-        {%- if has_contact_key %}
-        purged.contact_key in (select contact_key from {{ erased }}) or
-        {%- endif %}
-        {%- if erased_files is not none %}
-        purged.path_key in (select path_key from {{ erased_files }}) or
-        {%- endif %}
-        {%- if erased_lines is not none %}
-        exists (
-            select 1 from {{ erased_lines }} as erased_line
-            where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
-        )
-        {%- else %}
-        {%- for column in columns %}
-        {{ names_erased_contact('purged.' ~ column.name, erased) }}{{ " or" if not loop.last }}
-        {%- endfor %}
-        {%- endif %}
-    )
-    -- only rows where a value changes: a purged value no longer names anyone, and a bystander's
-    -- own address stays, so a second purge touches nothing
-    and (
-        {%- for column in columns %}
-        ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}{{ " or" if not loop.last }}
-        {%- endfor %}
-    )
-    {%- if count_with_address %}
-    and (
-        {%- if erased_files is not none %}
-        purged.path_key in (select path_key from {{ erased_files }}) or
-        {%- endif %}
-        {%- for column in columns %}
-        (
-            ({{ purged_column(column, has_contact_key, erased, erased_files) }}) is distinct from purged.{{ column.name }}
-            and (
-                {{ names_erased_contact('purged.' ~ column.name, erased) }}
-                {%- if column.purge_as == 'line' and erased_lines is not none %}
-                -- a raw line that names her: the index found her address in it, in any spelling
-                or exists (
-                    select 1 from {{ erased_lines }} as erased_line
-                    where erased_line.file_name = purged.file_name and erased_line.line_number = purged.line_number
-                )
-                {%- endif %}
-            )
-        ){{ " or" if not loop.last }}
-        {%- endfor %}
-    )
-    {%- endif %}
+    from {{ rows }}
+    where purged.rowid = {{ rows }}.purged_rowid
 {%- endmacro %}
 
 {#- A row of an erased contact loses every declared value. A row of someone else that names an
