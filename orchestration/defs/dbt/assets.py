@@ -4,7 +4,6 @@
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from orchestration.defs.dbt.resources import DBT_PROJECT, dbt_vars, export_as_of
 from orchestration.defs.partitions import DAILY
 from orchestration.lib import paths
 from orchestration.lib.lock import warehouse_lock
+from orchestration.lib.permissions import share
 
 # The layer (Dagster asset group) of a dbt node, from its folder under models/: the landing
 # inventory is its own layer, marts split into the two published schemas; seeds are reference data
@@ -158,12 +158,22 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
 
 
 def _keep_node_timings(run_results: Path, as_of: str) -> None:
-    """Beside the run report: the build's per-node timings (where a night's time went). The purge's
-    run-operation later overwrites the copy in dbt's target folder."""
-    if run_results.exists():
-        folder = paths.reports_dir() / as_of
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(run_results, folder / RUN_RESULTS)
+    """Beside the run report: the build's per-node timings (where a night's time went), without
+    dbt's compiled SQL and messages. The purge's run-operation later overwrites dbt's own copy."""
+    if not run_results.exists():
+        return
+    results = json.loads(run_results.read_text(encoding="utf-8"))
+    timings = {
+        "args": {"which": results.get("args", {}).get("which")},
+        "elapsed_time": results.get("elapsed_time"),
+        "results": [{"unique_id": r.get("unique_id"), "status": r.get("status"),
+                     "execution_time": r.get("execution_time")} for r in results.get("results", [])],
+    }
+    folder = paths.reports_dir() / as_of
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / RUN_RESULTS
+    target.write_text(json.dumps(timings, indent=1) + "\n", encoding="utf-8")
+    share(target)
 
 
 def _is_backfill(working: Path, as_of: str) -> bool:
