@@ -53,6 +53,22 @@
     cast({{ alias }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
+{#- Config of every model recomputed per affected contact (the resolver's models and the consent
+    marts it feeds): delete+insert by contact_key, after delete_affected_contacts() has removed
+    every affected contact's rows. pre_hook / post_hook add the model's own hooks (run-time SQL,
+    rendered by dbt when the hook runs). The model still declares
+    `-- depends_on: {{ ref('int_contacts__affected') }}`. -#}
+{% macro per_contact_incremental_config(pre_hook=[], post_hook=[]) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='contact_key',
+        on_schema_change='fail',
+        pre_hook=['{{ delete_affected_contacts() }}'] + pre_hook,
+        post_hook=post_hook,
+    ) }}
+{%- endmacro %}
+
 {#- pre_hook of the resolver's incremental models: remove every affected contact's rows before
     the slice is inserted, so a contact that no longer has any input (its files were removed)
     leaves the table instead of keeping a stale decision (delete+insert alone only replaces the

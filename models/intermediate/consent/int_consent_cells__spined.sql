@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- Every known contact × every active purpose × each of its channels: the grain of
     consent_status, so "never asked" is an explicit row. -#}

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- The cells an event reaches, written once (issue 14): one row per accepted consent event ×
     contact × purpose × channel it touches. A global event reaches every cell of the contact (a

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- The one place consent is resolved. For each contact × purpose × channel, every event that
     touches the cell and every instant a grant can lapse (expiry, re-consent policy) is a change

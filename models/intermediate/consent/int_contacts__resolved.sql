@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- One row per contact: identity, erasure, and jurisdiction. Where sources disagree on the
     country the strictest regime wins; no known country means the strictest regime (fail closed). -#}

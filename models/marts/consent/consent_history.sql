@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- Every contact × purpose × channel interval of the resolver (int_consent_history__resolved), as
     published. Incremental by contact (issue 9): a night rewrites only int_contacts__affected, the

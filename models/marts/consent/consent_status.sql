@@ -1,13 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-        post_hook="{% if is_incremental() %}update {{ this }} set as_of = {{ as_of_date() }} where as_of is distinct from {{ as_of_date() }}{% endif %}",
-    )
-}}
+{{ per_contact_incremental_config(
+    post_hook="{% if is_incremental() %}update {{ this }} set as_of = {{ as_of_date() }} where as_of is distinct from {{ as_of_date() }}{% endif %}",
+) }}
 
 {#- The history interval still open at the end of the run date: current status and evidence.
     A published status is used all day after the run: decision_valid_until says until when it

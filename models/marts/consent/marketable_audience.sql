@@ -1,15 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook=[
-            "{{ delete_affected_contacts() }}",
-            "{% if is_incremental() %}delete from {{ this }} where contact_key in (select contact_key from {{ ref('int_erasures__known') }}){% endif %}",
-        ],
-    )
-}}
+{{ per_contact_incremental_config(
+    pre_hook=["{% if is_incremental() %}delete from {{ this }} where contact_key in (select contact_key from {{ ref('int_erasures__known') }}){% endif %}"],
+) }}
 
 {#- Who may be contacted per purpose × channel at the end of the run date. Horizon: a row holds
     until its decision_valid_until (null: nothing scheduled); a send on a later day must drop

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='contact_key',
-        on_schema_change='fail',
-        pre_hook="{{ delete_affected_contacts() }}",
-    )
-}}
+{{ per_contact_incremental_config() }}
 
 {#- Never-contact rows: one per contact and deciding event, at the scope of that event (a global
     opt-out is one row, not one per purpose). Where a later explicit opt-in lifted a broader
