@@ -101,9 +101,11 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
 
 
 # The nightly job's own dbt target (saved parse, manifest) for every CLI run of this process: runs
-# in two workers at once must not rewrite one target/ folder.
+# in two workers at once must not rewrite one target/ folder. Set, not defaulted: pytest-xdist
+# workers inherit the controller's environment, so a default would hand every worker the
+# controller's folder.
 DBT_TARGET_ENV = "CONSENT_LEDGER_DBT_TARGET"
-os.environ.setdefault(DBT_TARGET_ENV, str(SLOT / "cli-target"))
+os.environ[DBT_TARGET_ENV] = str(SLOT / "cli-target")
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +118,8 @@ def parsed_project() -> None:
     _prepare_manifest()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _remove_slot() -> Iterator[None]:
-    yield
+def pytest_sessionfinish() -> None:
+    """The slot goes in every process, the xdist controller's too (it runs no fixture)."""
     shutil.rmtree(SLOT, ignore_errors=True)
 
 
@@ -133,7 +134,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = item._fixtureinfo.name2fixturedefs
         ours = {name: defs[-1].scope for name, defs in fixtures.items()
-                if defs and defs[-1].baseid.startswith("tests") and name != "_remove_slot"}
+                if defs and defs[-1].baseid.startswith("tests")}
         module = item.module
         if "ops_history" in ours or "nightly_run" in ours:
             group = "ops_history" if "ops_history" in ours else "nightly_run"
