@@ -65,6 +65,13 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The columns every staging model carries first, from landing_lines: where the line came from
+    (source, file, line), its text (kept here once, for rejected records), the extract date, the
+    run date it was first read and the file version (staging_pre_hook). -#}
+{% macro staged_line_columns() -%}
+    source_system, file_name, line_number, raw_text, extract_date, loaded_at, content_sha256
+{%- endmacro %}
+
 {#- A damaged record as far as it can be read: base_landing__scan shows a NUL byte as `\x00` (dropped
     here: it is never content, e.g. the padding a crashed writer leaves) and a byte that is not UTF-8
     as `\xNN` (here U+FFFD, so an address holding one stays invalid). -#}

@@ -32,13 +32,7 @@ extracted as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         doc is not null as is_json_object,
         {{ normalize_email(json_text_at('doc_texts', text_paths, '$.subscriberIdString')) }} as email,
         lower({{ json_text_at('doc_texts', text_paths, '$.channel') }}) as channel,

@@ -34,13 +34,7 @@ data_records as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         is_header,
         is_well_formed,
         header_has_required_columns,

@@ -46,13 +46,7 @@ extracted as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.receiptId') }} as receipt_id,
         {{ json_text_at('doc_texts', text_paths, '$.identifier') }} as identifier,

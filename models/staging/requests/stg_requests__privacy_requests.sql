@@ -29,13 +29,7 @@ extracted as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.request_id') }} as request_id,
         {{ json_text_at('doc_texts', text_paths, '$.received_at') }} as received_at_raw,

@@ -14,13 +14,7 @@ records as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         is_header,
         is_well_formed,
         list_has_all(header, ['send_id', 'sent_at', 'email', 'channel', 'purpose']) as has_required_columns,

@@ -40,13 +40,7 @@ extracted as (
 typed as (
 
     select
-        source_system,
-        file_name,
-        line_number,
-        raw_text,
-        extract_date,
-        loaded_at,
-        content_sha256,
+        {{ staged_line_columns() }},
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.submission_id') }} as submission_id,
         {{ json_text_at('doc_texts', text_paths, '$.submitted_at') }} as submitted_at_raw,
