@@ -120,6 +120,17 @@ def test_the_published_changes_say_what_changed(publishes: dict[str, Path]) -> N
     assert first == [("added", None)]
 
 
+def test_a_rerun_compares_with_the_same_earlier_publish(ops_history: dict) -> None:
+    """The rerun of 2026-11-29 reads the first run of that date as its published file, yet its
+    changes are the first run's (against 2026-11-28), so its files are the first run's brought up to date."""
+    sql = ("select import_name, contact_key, email, change, cast(compared_with_as_of as varchar) "
+           "from audit.suppression_changes order by all")
+    states = ops_history["states"]
+    first, rerun = (query(states[step]["latest"], sql) for step in ("nightly3", "rerun"))
+    assert first == rerun
+    assert {row[4] for row in rerun} == {"2026-11-28"}
+
+
 def test_rerun_for_the_same_date_is_identical(publishes: dict[str, Path], tmp_path: Path) -> None:
     write_suppression_sync(publishes[FIRST], FIRST, tmp_path)
     first = {p: p.read_bytes() for p in (tmp_path / FIRST).rglob("*.csv")}
