@@ -166,27 +166,15 @@ SUITES: list[SuiteSpec] = [
         name="audience_excludes_suppressed",
         asset=("consent", "marketable_audience"),
         description="No contact is both in the marketable audience and suppressed for the same "
-        "purpose and channel.",
+        "purpose and channel (the cells a suppression reaches are dbt's rule: int_suppression_list__cells).",
+        # which cells a suppression row reaches (global, channel, purpose; a sale opt-out only sale
+        # or sharing purposes) is the macro consent_event_cells, applied to each suppression row at
+        # its own scope by int_suppression_list__cells: joined here, never restated
         query="""
             select a.contact_key, a.purpose, a.channel, s.reason, s.evidence_event_id
             from consent.marketable_audience as a
-            inner join consent.suppression_list as s
-                on s.contact_key = a.contact_key
-                and (s.scope = 'global'
-                     or (s.scope = 'channel' and s.channel = a.channel)
-                     or (s.scope = 'purpose' and s.purpose = a.purpose
-                         and (s.channel is null or s.channel = a.channel)))
-            where s.reason <> 'sale_opt_out'
-            union all
-            select a.contact_key, a.purpose, a.channel, s.reason, s.evidence_event_id
-            from consent.marketable_audience as a
-            inner join consent.suppression_list as s
-                on s.contact_key = a.contact_key and s.reason = 'sale_opt_out'
-                and (s.scope = 'global'
-                     or (s.scope = 'purpose' and s.purpose = a.purpose
-                         and (s.channel is null or s.channel = a.channel)))
-            inner join reference.consent_purposes as p
-                on p.purpose = a.purpose and p.is_sale_or_sharing
+            inner join intermediate.int_suppression_list__cells as s
+                on s.contact_key = a.contact_key and s.purpose = a.purpose and s.channel = a.channel
         """,
         expectations=_audience_overlap,
     ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,10 +20,9 @@ import pytest
 
 from orchestration.features.segment_export import ExportError
 from orchestration.features.suppression_sync import IMPORTS, sync_summary, write_outboxes, write_suppression_sync
-from tests.conftest import query
+from tests.conftest import OPS_LANDING, dbt_build, land_until, query
 
 FIRST, SECOND = "2026-11-22", "2026-11-28"
-EMAIL_FILES = [spec for spec in IMPORTS if spec.kind == "email"]
 
 
 @pytest.fixture(scope="module")
@@ -92,26 +92,50 @@ def test_second_publish_delta(publishes: dict[str, Path], tmp_path: Path) -> Non
             assert "hana@ops.example" not in path.read_text(encoding="utf-8").lower(), path
 
 
-def test_previous_is_the_most_recent_earlier_run_of_the_same_warehouse(publishes: dict[str, Path],
-                                                                       tmp_path: Path) -> None:
+def test_files_on_disk_are_never_the_baseline(publishes: dict[str, Path], tmp_path: Path) -> None:
+    """What changed is audit.suppression_changes (against the previous publish recorded in the
+    warehouse), not whatever earlier exports folder lies beside it: the first publish adds everything."""
     lineage = query(publishes[FIRST], "select cast(min(published_at) as varchar) from audit.publications")[0][0]
-    for as_of, address, written_by in (("2026-11-01", "old@ops.example", lineage),
-                                       ("2026-11-20", "recent@ops.example", lineage),
-                                       ("2026-11-21", "other@ops.example", "another warehouse"),
-                                       ("2026-12-01", "future@ops.example", lineage)):
+    for as_of, address in (("2026-11-01", "old@ops.example"), ("2026-11-20", "recent@ops.example")):
         folder = tmp_path / as_of / "hubspot"
         folder.mkdir(parents=True)
         (folder / "hubspot_opt_out_full.csv").write_text(f"Email\n{address}\nfemi@ops.example\n")
-        (tmp_path / as_of / "publication.json").write_text(json.dumps({"lineage": written_by}))
-    (tmp_path / "not-a-date" / "hubspot").mkdir(parents=True)
+        (tmp_path / as_of / "publication.json").write_text(json.dumps({"lineage": lineage}))
     write_suppression_sync(publishes[FIRST], FIRST, tmp_path)
     hubspot = tmp_path / FIRST / "hubspot"
-    # 2026-11-21 belongs to another warehouse writing into the same folder: never a baseline
-    assert emails(hubspot / "hubspot_opt_out_added.csv") == ["hana@ops.example"]
-    assert emails(hubspot / "hubspot_opt_out_lifted.csv") == ["recent@ops.example"]
-    # a tool without an earlier file: everything is added
-    mailchimp = tmp_path / FIRST / "mailchimp"
-    assert emails(mailchimp / "mailchimp_unsubscribed_added.csv") == ["femi@ops.example", "hana@ops.example"]
+    assert emails(hubspot / "hubspot_opt_out_added.csv") == ["femi@ops.example", "hana@ops.example"]
+    assert emails(hubspot / "hubspot_opt_out_lifted.csv") == []
+    assert "vs nothing earlier" in sync_summary(tmp_path, FIRST)
+
+
+def test_the_published_changes_say_what_changed(publishes: dict[str, Path]) -> None:
+    """audit.suppression_changes of the second publish: per import, gia added, femi lifted, hana
+    (erased since) counted without her address, against the first publish."""
+    rows = query(publishes[SECOND], "select import_name, email, change, cast(compared_with_as_of as varchar) "
+                                    "from audit.suppression_changes order by import_name, change, email")
+    assert {row[0] for row in rows} == {spec.prefix for spec in IMPORTS}
+    for spec in IMPORTS:
+        assert [row[1:] for row in rows if row[0] == spec.prefix] == [
+            ("gia@ops.example", "added", FIRST), (None, "erased", FIRST), ("femi@ops.example", "lifted", FIRST)]
+    first = query(publishes[FIRST], "select distinct change, compared_with_as_of from audit.suppression_changes")
+    assert first == [("added", None)]
+
+
+def test_a_rerun_compares_with_the_same_earlier_publish(ops_history: dict, tmp_path: Path) -> None:
+    """A rerun of 2026-11-28 reads that date's first publish as its published file, yet compares
+    with the same earlier publish (2026-11-22) as the first run did: gia still added, femi still
+    lifted, hana still erased; its files are the first run's brought up to date."""
+    landing, published = tmp_path / "landing", tmp_path / "ledger.duckdb"
+    land_until(OPS_LANDING, landing, SECOND)
+    shutil.copy(ops_history["states"]["nightly2"]["latest"], published)
+    database = tmp_path / "work" / "work.duckdb"
+    result = dbt_build(landing, database, SECOND, published=published,
+                        select="+suppression_changes", exclude="resource_type:test")
+    assert result.returncode == 0, result.stdout[-6000:]
+    sql = ("select import_name, contact_key, email, change, cast(compared_with_as_of as varchar) "
+           "from audit.suppression_changes order by all")
+    assert query(database, sql) == query(published, sql)
+    assert {row[3] for row in query(database, sql)} == {"added", "lifted", "erased"}
 
 
 def test_rerun_for_the_same_date_is_identical(publishes: dict[str, Path], tmp_path: Path) -> None:
@@ -154,8 +178,9 @@ def test_outboxes(publishes: dict[str, Path], tmp_path: Path) -> None:
         assert "hana@ops.example" not in path.read_text(encoding="utf-8")
 
 
-def published_like(path: Path, flagged: list[tuple[str, str | None]]) -> Path:
-    """A minimal published file whose consent.tool_suppressions holds the given (email, flag) rows."""
+def published_like(path: Path, changes: list[tuple[str, str | None, str]]) -> Path:
+    """A minimal published file whose audit.suppression_changes holds the given (import, email,
+    change) rows (an erased row has no email), compared with 2026-11-21."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema consent; create schema audit")
         for table in ("consent_events", "consent_history"):
@@ -164,34 +189,46 @@ def published_like(path: Path, flagged: list[tuple[str, str | None]]) -> Path:
         for table in ("rejected_records", "load_reconciliation", "sends_without_consent", "withdrawal_sla"):
             con.execute(f"create table audit.{table} (contact_key varchar)")
         con.execute("create table consent.consent_status (contact_key varchar, as_of date)")
-        con.execute("create table consent.contacts as select sha256(email) as contact_key, email, "
-                    "false as is_erased from (select unnest(?) as email)",
-                    [sorted({row[0] for row in flagged})])
+        con.execute("create table consent.contacts (contact_key varchar, email varchar, is_erased boolean)")
         con.execute("create table consent.suppression_list (contact_key varchar, email varchar)")
         con.execute("create table consent.tool_suppressions (flag varchar, contact_key varchar, email varchar)")
-        for email, flag in flagged:
-            con.execute("insert into consent.tool_suppressions values (?, sha256(?), ?)", [flag, email, email])
+        con.execute("insert into consent.tool_suppressions values (null, sha256('sold@x.example'), 'sold@x.example')")
+        con.execute("create table audit.suppression_changes (import_name varchar, tool varchar, contact_key varchar, "
+                    "email varchar, change varchar, compared_with_as_of date, as_of date)")
+        for name, email, change in changes:
+            con.execute("insert into audit.suppression_changes values (?, ?, sha256(coalesce(?, 'gone')), ?, ?, "
+                        "date '2026-11-21', date '2026-11-22')",
+                        [name, name.split("_")[0], email, email, change])
     return path
 
 
-def test_each_import_carries_its_flag(tmp_path: Path) -> None:
-    """Which suppressions set which flag is the dbt rule (tool_suppression_rules seed, unit test
-    tool_flags_carry_only_channel_wide_suppressions); sync writes each flag to its imports."""
+def test_sync_writes_the_published_changes(tmp_path: Path) -> None:
+    """Which address each import carries and what changed is the dbt rule (tool_imports seed,
+    audit.suppression_changes and its unit tests); sync writes each import's rows in its layout."""
     warehouse = published_like(tmp_path / "w.duckdb", [
-        ("email-out@x.example", "email"),
-        ("phone-out@x.example", "phone"),
-        ("complained@x.example", "email"),
-        ("everything@x.example", "email"),
-        ("everything@x.example", "phone"),
-        ("everything@x.example", "solicit"),
-        ("sold@x.example", None),
+        ("hubspot_opt_out", "kept@x.example", "kept"),
+        ("hubspot_opt_out", "new@x.example", "added"),
+        ("hubspot_opt_out", "back@x.example", "lifted"),
+        ("hubspot_opt_out", None, "erased"),
+        ("salesforce_contact_do_not_call", "phone-out@x.example", "added"),
     ])
     write_suppression_sync(warehouse, FIRST, tmp_path / "exports")
-    full = files_of(tmp_path / "exports", FIRST, "full")
-    email_flag = ["complained@x.example", "email-out@x.example", "everything@x.example"]
-    for spec in EMAIL_FILES:
-        assert emails(full[spec.prefix]) == email_flag
-    assert emails(full["salesforce_contact_do_not_call"]) == ["everything@x.example", "phone-out@x.example"]
-    assert emails(full["marketo_do_not_call"]) == ["everything@x.example", "phone-out@x.example"]
-    assert emails(full["salesforce_individual_opt_out_solicit"]) == ["everything@x.example"]
-    assert "1 purpose-level or sale/sharing suppressions" in sync_summary(tmp_path / "exports", FIRST)
+    full, added, lifted = (files_of(tmp_path / "exports", FIRST, part) for part in ("full", "added", "lifted"))
+    assert emails(full["hubspot_opt_out"]) == ["kept@x.example", "new@x.example"]
+    assert emails(added["hubspot_opt_out"]) == ["new@x.example"]
+    assert emails(lifted["hubspot_opt_out"]) == ["back@x.example"]
+    assert rows(full["salesforce_contact_do_not_call"]) == [["Email", "DoNotCall"], ["phone-out@x.example", "true"]]
+    assert rows(lifted["salesforce_contact_do_not_call"]) == [["Email", "DoNotCall"]]
+    assert rows(full["marketo_do_not_call"]) == [["Email Address", "Do Not Call"]]
+    summary = sync_summary(tmp_path / "exports", FIRST)
+    assert "hubspot_opt_out 2 (+1 added, -1 lifted, 1 now erased; vs 2026-11-21)" in summary
+    assert "1 purpose-level or sale/sharing suppressions" in summary
+
+
+def test_a_warehouse_without_the_changes_table_is_refused(tmp_path: Path) -> None:
+    warehouse = published_like(tmp_path / "w.duckdb", [])
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table audit.suppression_changes")
+    with pytest.raises(ExportError, match=r"audit\.suppression_changes"):
+        write_suppression_sync(warehouse, FIRST, tmp_path / "exports")
+    assert not (tmp_path / "exports" / FIRST / "hubspot").exists()

@@ -4,19 +4,23 @@ Every nightly publish writes, under `exports/<as_of>/<tool>/`, the addresses eac
 suppress, in the column layout of that tool's own import, as three files per import:
 
 * `<import>_full.csv`: every address that must be suppressed as of the run;
-* `<import>_added.csv`: addresses not in the full file of the previous publish of the same
-  warehouse (the most recent earlier `exports/<date>/` whose `publication.json` names this
-  warehouse; none: everything is added); import this one each night. A rerun of a date compares
-  with the same earlier publish, so its files are the first run's files brought up to date;
-* `<import>_lifted.csv`: addresses in that earlier file that are no longer suppressed, because the
-  person opted back in somewhere the warehouse reads. Review before applying (see below).
+* `<import>_added.csv`: addresses the import file of the previous publish of the same warehouse
+  did not carry (the first publish: everything is added); import this one each night. A rerun of
+  a date compares with the same earlier publish, so its files are the first run's files brought
+  up to date;
+* `<import>_lifted.csv`: addresses that earlier file carried that are no longer suppressed,
+  because the person opted back in somewhere the warehouse reads. Review before applying (see below).
 
-Which suppressions set which tool-wide flag is decided in dbt (the tool_suppression_rules seed,
-read by consent.tool_suppressions); this module only writes that table's rows in each import's
-layout (IMPORTS) and counts what it wrote. Erased contacts have no email in the published tables,
-so they cannot be synced by address: they are counted in the summary line, and must be deleted in
-each tool by the erasure procedure. An address in an earlier full file whose contact has since
-been erased is neither listed as lifted nor written anywhere again; it is counted too.
+What each import carries and what changed against the previous publish is decided in dbt, once:
+audit.suppression_changes (one row per import and contact: kept, added, lifted or erased; the
+tool_imports and tool_suppression_rules seeds say which suppressions each import carries). This
+module only writes those rows in each import's column layout (IMPORTS) and counts what it wrote;
+the run report shows the same counts. Erased contacts have no email in the published tables, so
+they cannot be synced by address: they are counted in the summary line, and must be deleted in
+each tool by the erasure procedure. An address an earlier file carried whose contact has since
+been erased is neither listed as lifted nor written anywhere again (change `erased`); it is
+counted too. An address a spreadsheet would read as a formula is never written to an import file
+(listed in `manual_handling.csv` instead).
 
 Which import each file is for, and how to apply it: docs/tool-imports.md (IMPORT_GUIDE), also
 written to `exports/<as_of>/README.md`.
@@ -46,7 +50,7 @@ import duckdb
 from orchestration.features.segment_export import ExportError, checked_warehouse, quote_ident, temp_path
 from orchestration.lib import paths
 from orchestration.lib.csv_safety import copy_csv, unsafe_sql
-from orchestration.lib.identity import contact_key_sql, normalize_email_sql
+from orchestration.lib.identity import normalize_email_sql
 from orchestration.lib.permissions import share
 
 log = logging.getLogger(__name__)
@@ -56,26 +60,24 @@ DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass(frozen=True)
 class ImportFile:
-    """One tool import's file layout: file prefix, the email column's header, the flag it sets
-    (consent.tool_suppressions.flag: which suppressions set it is the tool_suppression_rules
-    seed's rule, not this module's) and the flag column's header, if the import has one."""
+    """One tool import's file layout: file prefix (audit.suppression_changes.import_name), the
+    email column's header and the flag column's header, if the import has one. Which flag it
+    carries is the tool_imports seed's rule, not this module's."""
 
     tool: str
     prefix: str
     email_header: str
-    kind: str
     flag_header: str | None = None
 
 
 IMPORTS = (
-    ImportFile("hubspot", "hubspot_opt_out", "Email", "email"),
-    ImportFile("mailchimp", "mailchimp_unsubscribed", "Email Address", "email"),
-    ImportFile("salesforce", "salesforce_contact_email_opt_out", "Email", "email", "HasOptedOutOfEmail"),
-    ImportFile("salesforce", "salesforce_contact_do_not_call", "Email", "phone", "DoNotCall"),
-    ImportFile("salesforce", "salesforce_individual_opt_out_solicit", "Email", "solicit",
-               "HasOptedOutSolicit"),
-    ImportFile("marketo", "marketo_unsubscribed", "Email Address", "email", "Unsubscribed"),
-    ImportFile("marketo", "marketo_do_not_call", "Email Address", "phone", "Do Not Call"),
+    ImportFile("hubspot", "hubspot_opt_out", "Email"),
+    ImportFile("mailchimp", "mailchimp_unsubscribed", "Email Address"),
+    ImportFile("salesforce", "salesforce_contact_email_opt_out", "Email", "HasOptedOutOfEmail"),
+    ImportFile("salesforce", "salesforce_contact_do_not_call", "Email", "DoNotCall"),
+    ImportFile("salesforce", "salesforce_individual_opt_out_solicit", "Email", "HasOptedOutSolicit"),
+    ImportFile("marketo", "marketo_unsubscribed", "Email Address", "Unsubscribed"),
+    ImportFile("marketo", "marketo_do_not_call", "Email Address", "Do Not Call"),
 )
 
 IMPORT_GUIDE = paths.REPO_ROOT / "docs" / "tool-imports.md"  # the one copy of the import guide
@@ -136,59 +138,41 @@ MARKER = "publication.json"
 
 
 def _publication(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """The latest publication recorded in the published file, the dates it published, and its
-    lineage (when its first publish happened: the same for every later file of this warehouse,
-    wherever it is moved or copied), if it has history."""
+    """The latest publication recorded in the published file and its lineage (when its first
+    publish happened: the same for every later file of this warehouse, wherever it is moved or
+    copied), if it has history; written to `publication.json` beside the files."""
     try:
         row = con.execute("select publication_number from audit.publications "
                           "where kind <> 'backfill' order by publication_number desc limit 1").fetchone()
-        dates = {str(r[0]) for r in con.execute(
-            "select distinct as_of from audit.publications where kind <> 'backfill'").fetchall()}
         lineage = con.execute("select cast(min(published_at) as varchar) from audit.publications").fetchone()[0]
     except duckdb.Error:
-        return {"number": None, "dates": None, "lineage": None}
-    return {"number": row[0] if row else None, "dates": dates, "lineage": lineage}
+        return {"number": None, "lineage": None}
+    return {"number": row[0] if row else None, "lineage": lineage}
 
 
-def _belongs(folder: Path, warehouse: Path, publication: dict[str, object]) -> bool:
-    """An exports folder is this warehouse's when its marker names the same lineage (or, without
-    one, the same file); a folder written before markers existed counts for a date it published."""
-    marker = folder / MARKER
-    if marker.is_file():
-        try:
-            written_by = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        if written_by.get("lineage") and publication.get("lineage"):
-            return written_by["lineage"] == publication["lineage"]
-        return written_by.get("warehouse") == str(warehouse)
-    dates = publication.get("dates")
-    return dates is None or folder.name in dates
+CHANGES = "audit.suppression_changes"
 
 
-def previous_full(exports_root: Path, as_of: str, spec: ImportFile, warehouse: Path | None = None,
-                  publication: dict[str, object] | None = None) -> Path | None:
-    """The full file for this import of the previous publish of the same warehouse: the most
-    recent earlier date whose folder belongs to it (any earlier date when no warehouse is given)."""
-    if not exports_root.is_dir():
-        return None
-    earlier = sorted(
-        (entry.name for entry in exports_root.iterdir()
-         if entry.is_dir() and DATE_DIR.match(entry.name) and entry.name < as_of),
-        reverse=True,
-    )
-    for name in earlier:
-        if warehouse is not None and not _belongs(exports_root / name, Path(warehouse).resolve(),
-                                                  publication or {}):
-            continue
-        candidate = exports_root / name / spec.tool / f"{spec.prefix}_full.csv"
-        if candidate.is_file():
-            return candidate
-    return None
+def _check_changes(con: duckdb.DuckDBPyConnection) -> None:
+    """The files are written from the published audit.suppression_changes: a warehouse published
+    before it existed has to be published again (any run) first, and an import this module has no
+    layout for is an error, never a file silently left out."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'audit' "
+        "and table_name = 'suppression_changes'").fetchone()[0]
+    if not found:
+        raise ExportError(f"the warehouse has no {CHANGES} (published by an older release): "
+                          "run the nightly job for this date again to publish it, then sync")
+    known = {spec.prefix for spec in IMPORTS}
+    unknown = sorted(row[0] for row in con.execute(f"select distinct import_name from {CHANGES}").fetchall()
+                     if row[0] not in known)
+    if unknown:
+        raise ExportError(f"{CHANGES} names imports without a file layout in IMPORTS: {', '.join(unknown)}")
 
 
 def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> dict[str, list[Path]]:
-    """Write full/added/lifted suppression files per tool for the run `as_of`; tool -> files."""
+    """Write full/added/lifted suppression files per tool for the run `as_of` from the published
+    audit.suppression_changes; tool -> files."""
     exports_root = Path(exports_root)
     run_dir = exports_root / as_of
     written: dict[str, list[Path]] = {tool: [] for tool in TOOLS}
@@ -197,102 +181,65 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
     warehouse = Path(warehouse).resolve()
     with checked_warehouse(warehouse) as con:
         _check_as_of(con, as_of)
+        _check_changes(con)
         publication = _publication(con)
         con.execute(
-            """
-            create temp table erased as
-            select contact_key from consent.contacts where is_erased
+            f"""
+            create temp table changes as
+            select import_name, email, change, compared_with_as_of from {CHANGES}
             """
         )
         # an address a spreadsheet would read as a formula is never written to an import file
-        con.execute("create temp table withheld (contact_key varchar, email varchar, import varchar)")
+        con.execute(
+            "create temp table withheld as select contact_key, email, import_name as import "
+            f"from {CHANGES} where change in ('kept', 'added') and {unsafe_sql('email')}"
+        )
         for spec in IMPORTS:
-            current = f"current_{spec.prefix}"
-            con.execute(
-                f"""
-                create temp table {current} as
-                select distinct contact_key, email from consent.tool_suppressions where flag = $1
-                """,
-                [spec.kind],
-            )
-            con.execute(
-                f"insert into withheld select contact_key, email, '{spec.prefix}' from {current} "
-                f"where {unsafe_sql('email')}"
-            )
-            con.execute(f"delete from {current} where {unsafe_sql('email')}")
-            previous = previous_full(exports_root, as_of, spec, warehouse, publication)
-            con.execute("create or replace temp table previous (email varchar)")
-            if previous is not None:
-                try:
-                    con.execute(
-                        """
-                        insert into previous
-                        select distinct lower(trim(#1)) from read_csv(
-                            $1, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
-                            comment = ''
-                        )
-                        where nullif(trim(#1), '') is not null
-                        """,
-                        [str(previous)],
-                    )
-                except duckdb.Error as error:
-                    raise ExportError(f"cannot read the previous sync file {previous}: {error}") from error
-            con.execute(
-                f"""
-                create or replace temp table previous_erased as
-                select email from previous where {contact_key_sql('email')} in (select contact_key from erased)
-                """
-            )
             email_col = quote_ident(spec.email_header)
 
-            def select(source: str, flag: str, spec: ImportFile = spec, email_col: str = email_col) -> str:
+            def select(changes: str, flag: str, spec: ImportFile = spec, email_col: str = email_col) -> str:
                 flag_col = f", {flag} as {quote_ident(spec.flag_header)}" if spec.flag_header else ""
-                return f"select email as {email_col}{flag_col} from ({source}) order by email"
+                return (f"select email as {email_col}{flag_col} from (select distinct email from changes "
+                        f"where import_name = '{spec.prefix}' and change in ({changes}) "
+                        f"and not {unsafe_sql('email')}) order by email")
 
             folder = run_dir / spec.tool
             files = {
-                "full": select(f"select distinct email from {current}", "true"),
-                "added": select(
-                    f"select email from {current} except select email from previous", "true"
-                ),
-                "lifted": select(
-                    f"select email from previous except select email from {current} "
-                    "except select email from previous_erased "
-                    f"except select email from withheld where import = '{spec.prefix}'",
-                    "false",
-                ),
+                "full": select("'kept', 'added'", "true"),
+                "added": select("'added'", "true"),
+                "lifted": select("'lifted'", "false"),
             }
             sizes = {}
             for part, sql in files.items():
                 path = _write_atomic(con, sql, folder / f"{spec.prefix}_{part}.csv")
                 written[spec.tool].append(path)
                 sizes[part] = con.execute(f"select count(*) from ({sql})").fetchone()[0]
-            gone_erased = con.execute("select count(*) from previous_erased").fetchone()[0]
-            totals["imports"][spec.prefix] = {
-                **sizes, "now_erased": gone_erased,
-                "compared_with": previous.parent.parent.name if previous else None,
-            }
-            con.execute(f"create or replace temp table added_{spec.prefix} as {files['added']}")
-            con.execute(f"create or replace temp table lifted_{spec.prefix} as {files['lifted']}")
+            gone_erased, compared_with = con.execute(
+                "select count(*) filter (where change = 'erased'), cast(max(compared_with_as_of) as varchar) "
+                "from changes where import_name = ?", [spec.prefix]).fetchone()
+            totals["imports"][spec.prefix] = {**sizes, "now_erased": gone_erased, "compared_with": compared_with}
             counts.append(
                 f"{spec.prefix} {sizes['full']} (+{sizes['added']} added, -{sizes['lifted']} lifted"
                 + (f", {gone_erased} now erased" if gone_erased else "")
-                + f"; vs {previous.parent.parent.name if previous else 'nothing earlier'})"
+                + f"; vs {compared_with or 'nothing earlier'})"
             )
         erased_count, not_tool_wide, stricter = con.execute(
             f"""
             select
-                (select count(*) from erased),
+                (select count(*) from consent.contacts where is_erased),
                 (select count(*) from consent.tool_suppressions where flag is null),
                 (select count(distinct a.contact_key) from consent.marketable_audience as a
                  where a.channel = 'email'
-                   and {normalize_email_sql('a.email')} in (select email from current_hubspot_opt_out))
+                   and {normalize_email_sql('a.email')} in (
+                       select email from changes where import_name = 'hubspot_opt_out'
+                       and change in ('kept', 'added') and not {unsafe_sql('email')}))
             """
         ).fetchone()
         withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)
         for part in ("added", "lifted"):
-            union = " union ".join(f"select #1 as email from {part}_{spec.prefix}" for spec in IMPORTS)
-            totals[f"addresses_{part}"] = con.execute(f"select count(distinct email) from ({union})").fetchone()[0]
+            totals[f"addresses_{part}"] = con.execute(
+                f"select count(distinct email) from changes where change = '{part}' "
+                f"and not {unsafe_sql('email')}").fetchone()[0]
     totals.update(erased_contacts=erased_count, not_tool_wide=not_tool_wide, stricter_than_export=stricter,
                   warehouse=str(warehouse), publication=publication["number"])
     summary = (

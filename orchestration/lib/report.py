@@ -3,7 +3,9 @@ failing examples, suppressions added and lifted.
 
 Self-contained: the HTML page has inline SVG, no scripts, no network, and only relative links, so
 the report folder can be copied, zipped or opened from a file share. The numbers come from SQL over
-the warehouse (CHART_QUERIES) or from the sync step; Python only draws them."""
+the warehouse (CHART_QUERIES) or from the sync step's summary, which counts the published
+audit.suppression_changes (what changed in each tool import since the previous publish, decided
+once in dbt); Python only draws them."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ class RunReport:
 
     def __post_init__(self) -> None:
         # added/lifted are the sync step's numbers (the addresses in *_added.csv / *_lifted.csv,
-        # against the previous publish of the same warehouse), so every place shows the same
+        # written from audit.suppression_changes), so every place shows the same
         if self.sync:
             self.suppressions_added = self.sync.get("addresses_added")
             self.suppressions_lifted = self.sync.get("addresses_lifted")
@@ -357,7 +359,7 @@ CHART_QUERIES = {
         )
         select * from final order by purpose, day, regime
     """,
-    # what is suppressed now and why (the added/lifted numbers are the sync step's, not these)
+    # what is suppressed now and why (added/lifted are audit.suppression_changes', via the sync summary)
     "suppressions_by_reason": """
         select reason, 'suppressions' as series, count(*) as suppressions
         from consent.suppression_list

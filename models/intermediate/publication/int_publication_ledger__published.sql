@@ -5,8 +5,8 @@
     )
 }}
 
-{#- What the latest published warehouse already recorded, read once per run (the only model that
-    opens the published file): one row per ledger entry.
+{#- What the latest published warehouse already recorded, read once per run (with
+    int_tool_suppressions__published, the only models that open the published file): one row per ledger entry.
 
     - entry 'publication': a publish of the latest warehouse (recorded_as_of is its run date);
     - 'first_publication': a suppression (item_key = evidence event) and the run that first
