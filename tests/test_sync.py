@@ -212,6 +212,9 @@ def test_sync_writes_the_published_changes(tmp_path: Path) -> None:
         ("hubspot_opt_out", None, "erased"),
         ("salesforce_contact_do_not_call", "phone-out@x.example", "added"),
     ])
+    # the sync of the publish compared with completed (its marker; this file has no publications)
+    (tmp_path / "exports" / "2026-11-21").mkdir(parents=True)
+    (tmp_path / "exports" / "2026-11-21" / "publication.json").write_text(json.dumps({"lineage": None}))
     write_suppression_sync(warehouse, FIRST, tmp_path / "exports")
     full, added, lifted = (files_of(tmp_path / "exports", FIRST, part) for part in ("full", "added", "lifted"))
     assert emails(full["hubspot_opt_out"]) == ["kept@x.example", "new@x.example"]
@@ -232,3 +235,23 @@ def test_a_warehouse_without_the_changes_table_is_refused(tmp_path: Path) -> Non
     with pytest.raises(ExportError, match=r"audit\.suppression_changes"):
         write_suppression_sync(warehouse, FIRST, tmp_path / "exports")
     assert not (tmp_path / "exports" / FIRST / "hubspot").exists()
+
+
+def test_a_night_whose_sync_did_not_complete_is_resent_whole(ops_history: dict, tmp_path: Path) -> None:
+    """Fail closed: when the sync of the publish compared with never completed (no marker of this
+    warehouse for that date), its additions may never have reached the tools, so the next night's
+    *_added.csv lists every suppressed address; once it completed, added is only what is new."""
+    third = ops_history["states"]["nightly3"]
+    assert third["as_of"] == "2026-11-29"
+    second = ops_history["states"]["nightly2"]["latest"]
+    missed, synced = tmp_path / "missed", tmp_path / "synced"
+    write_suppression_sync(second, SECOND, synced)
+    for root in (missed, synced):
+        write_suppression_sync(third["latest"], third["as_of"], root)
+    for spec in IMPORTS:
+        full = emails(files_of(missed, third["as_of"], "full")[spec.prefix])
+        assert "gia@ops.example" in full  # suppressed since 2026-11-28, kept tonight
+        assert emails(files_of(missed, third["as_of"], "added")[spec.prefix]) == full
+        assert "gia@ops.example" not in emails(files_of(synced, third["as_of"], "added")[spec.prefix])
+    assert f"The sync of {SECOND} did not complete" in sync_summary(missed, third["as_of"])
+    assert "did not complete" not in sync_summary(synced, third["as_of"])

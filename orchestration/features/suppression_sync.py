@@ -7,7 +7,8 @@ suppress, in the column layout of that tool's own import, as three files per imp
 * `<import>_added.csv`: addresses the import file of the previous publish of the same warehouse
   did not carry (the first publish: everything is added); import this one each night. A rerun of
   a date compares with the same earlier publish, so its files are the first run's files brought
-  up to date;
+  up to date. When the sync of that previous publish did not complete (its folder has no marker of
+  this warehouse), every suppressed address is listed as added (fail closed);
 * `<import>_lifted.csv`: addresses that earlier file carried that are no longer suppressed,
   because the person opted back in somewhere the warehouse reads. Review before applying (see below).
 
@@ -153,6 +154,16 @@ def _publication(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 CHANGES = "audit.suppression_changes"
 
 
+def _synced(exports_root: Path, as_of: str, lineage: object) -> bool:
+    """Whether the sync of this warehouse's publish for `as_of` completed under exports_root: its
+    marker, written last, names the same lineage."""
+    try:
+        marker = json.loads((exports_root / as_of / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("lineage") == lineage
+
+
 def _check_changes(con: duckdb.DuckDBPyConnection) -> None:
     """The files are written from the published audit.suppression_changes: a warehouse published
     before it existed has to be published again (any run) first, and an import this module has no
@@ -189,6 +200,14 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             select import_name, email, change, compared_with_as_of from {CHANGES}
             """
         )
+        # fail closed: when the sync of the publish compared with did not complete here (no marker of
+        # this warehouse for that date), its additions may never have reached the tools, so every
+        # suppressed address is listed as added tonight (suppressing again is harmless)
+        compared = [row[0] for row in con.execute(
+            "select distinct cast(compared_with_as_of as varchar) from changes "
+            "where compared_with_as_of is not null order by 1").fetchall()]
+        unsynced = [date for date in compared if not _synced(exports_root, date, publication["lineage"])]
+        added_changes = "'kept', 'added'" if unsynced else "'added'"
         # an address a spreadsheet would read as a formula is never written to an import file
         con.execute(
             "create temp table withheld as select contact_key, email, import_name as import "
@@ -206,7 +225,7 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             folder = run_dir / spec.tool
             files = {
                 "full": select("'kept', 'added'", "true"),
-                "added": select("'added'", "true"),
+                "added": select(added_changes, "true"),
                 "lifted": select("'lifted'", "false"),
             }
             sizes = {}
@@ -236,16 +255,19 @@ def write_suppression_sync(warehouse: Path, as_of: str, exports_root: Path) -> d
             """
         ).fetchone()
         withheld = _write_manual_handling(con, run_dir / MANUAL_HANDLING)
-        for part in ("added", "lifted"):
+        for part, changes in (("added", added_changes), ("lifted", "'lifted'")):
             totals[f"addresses_{part}"] = con.execute(
-                f"select count(distinct email) from changes where change = '{part}' "
+                f"select count(distinct email) from changes where change in ({changes}) "
                 f"and not {unsafe_sql('email')}").fetchone()[0]
-    totals.update(erased_contacts=erased_count, not_tool_wide=not_tool_wide, stricter_than_export=stricter,
+    totals.update(unsynced_publishes=unsynced,
+                  erased_contacts=erased_count, not_tool_wide=not_tool_wide, stricter_than_export=stricter,
                   warehouse=str(warehouse), publication=publication["number"])
     summary = (
         f"suppression sync {as_of}: {totals['addresses_added']} addresses added, "
         f"{totals['addresses_lifted']} lifted in all (vs the previous publish of {warehouse.name}); "
         + "; ".join(counts)
+        + (f". The sync of {', '.join(unsynced)} did not complete in {exports_root}: every suppressed address "
+           "is listed as added tonight, so importing only *_added.csv misses nothing" if unsynced else "")
         + f". {erased_count} erased contacts cannot be synced by address (no email is kept): delete them in "
         "each tool by the erasure procedure. "
         f"{not_tool_wide} purpose-level or sale/sharing suppressions are enforced by "
