@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import REPO, dbt_build, dbt_env, in_slot
+from tests.conftest import FIXTURES, REPO, dbt_build, dbt_env, in_slot
+from tests.test_incremental import assert_same_published
 
 AS_OF = "2026-03-10"
 GENERATED_END = "2026-03-09"
@@ -95,3 +96,26 @@ def test_an_empty_night_reads_no_payload(built: tuple[Path, Path], model: str, t
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute(f"select count(*) from ({sql})").fetchone()[0] == 0, "nothing landed: nothing rewritten"
     assert payload_scans(database, sql, tmp_path / "profile.json") == []
+
+
+def test_a_file_name_with_a_quote_is_judged_on_the_night_it_lands(tmp_path: Path) -> None:
+    """The changed files reach the incremental queries as quoted constants (value_in): a landed
+    file whose name holds a quote lands on a later night and gives the tables a full refresh gives."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
+    quoted = landing / "webforms" / "2026-03-04" / "submissions_o'brien.jsonl"
+    later = tmp_path / "later.jsonl"
+    shutil.move(landing / "webforms" / "2026-03-04" / "submissions_002.jsonl", later)
+    incremental = tmp_path / "incremental" / "work.duckdb"
+    incremental.parent.mkdir()
+    assert dbt_build(landing, incremental, AS_OF, exclude=TESTS).returncode == 0
+    shutil.move(later, quoted)  # lands the next night, under a name with a quote
+    second = dbt_build(landing, incremental, AS_OF, exclude=TESTS)
+    assert second.returncode == 0, second.stdout[-3000:]
+    full = tmp_path / "full" / "work.duckdb"
+    full.parent.mkdir()
+    assert dbt_build(landing, full, AS_OF, exclude=TESTS, full_refresh=True).returncode == 0
+    assert_same_published(incremental, full)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        assert con.execute("select count(*) from intermediate.int_landing_lines__classified "
+                           "where file_name like '%o''brien%'").fetchone()[0] > 0
