@@ -18,3 +18,31 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+{#- The values of the first column of `sql`, asked while the model is rendered (run_query). An
+    incremental model asks its change detection for the files to rewrite and renders them as
+    constants (value_in): the slice is then known before the query is planned, so the scans filter
+    by file themselves, whichever side of a join the engine would hash (that follows its row
+    estimates), and a night with nothing new renders an empty slice that reads no row's payload
+    (issue 9). During parse, when nothing runs, it answers none (not known). -#}
+{% macro query_values(sql) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(sql) -%}
+    {{ return(result.columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- `column` is one of `values` (strings), as SQL: an `in` list of quoted constants, or false when
+    there are none. -#}
+{% macro value_in(column, values) -%}
+    {%- if values -%}
+        {{ column }} in (
+        {%- for value in values -%}
+            '{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+        )
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
+{%- endmacro %}

@@ -15,7 +15,8 @@
       declared columns searched for addresses, and those hold one short value per contact. Every
       erased contact is joined every night, not only tonight's: a join costs a scan of two key
       columns, and it is what purges a table rebuilt by a full refresh or backfill again (rows
-      already purged are left alone: they carry the marker or null);
+      already purged are left alone: they carry the marker or null, and are skipped before the
+      joins, so a night with no new erasure pays a scan of the declared columns);
     - a landed file's name can hold an address too (`submissions_carla@example.com.jsonl`): a
       table that keeps landed files' paths (it has path_key and declares a `null` column:
       base_landing__scan) also matches, by path_key, every file base_landing__files found naming an
@@ -153,6 +154,13 @@
             {%- endfor %}
         from {{ relation }} as purged
         where (
+            -- a row whose every declared value is already purged (null, or a line's marker) cannot
+            -- change (see `changed`): skipped before the joins, so a night with no new erasure and
+            -- nothing re-read costs a scan of the declared columns, not the matching again
+            {%- for column in columns %}
+            ({{ held_value_to_purge('purged.' ~ column.name, column.purge_as) }}){{ " or" if not loop.last }}
+            {%- endfor %}
+        ) and (
             {%- if has_contact_key %}
             purged.contact_key in (select contact_key from {{ erased }}) or
             {%- endif %}
@@ -198,6 +206,13 @@
         {%- endfor %}
         as with_address
     from changed
+{%- endmacro %}
+
+{#- Whether a declared value still holds something a purge would change: not null, and for a raw
+    line, not already the erased-line marker (purged_value leaves both as they are). -#}
+{% macro held_value_to_purge(column, purge_as) -%}
+    {{ column }} is not null
+    {%- if purge_as == 'line' %} and {{ column }} not like '{{ erased_line_marker() }}%'{% endif %}
 {%- endmacro %}
 
 {#- Write the purged values of the rows purge_rows_statement found. -#}

@@ -29,11 +29,41 @@
     displaces becomes a duplicate, and the accepted reading's proof is recomputed over every
     stored reading. An event_id never seen before is decided without looking at history
     (anti-join); only the readings of the event_ids being judged are ranked. Judged files are
-    overwritten whole (delete+insert by file_name: overwrite by partition).
+    overwritten whole (delete+insert by file_name: overwrite by partition). Which files changed is
+    found from the outcomes' keys alone (file, line, element, outcome, reason, event_id), never
+    their payload, before the query is rendered (query_values, macros/incremental.sql): the
+    changed files are constants in the query, and when there are none the model renders an empty
+    slice, so a night with nothing new costs that comparison of keys (issue 9).
 
     written_at: when the run that (re)wrote the row started (macros/incremental.sql); the
     resolver's watermark. loaded_at stays the run date the line was first read. -#}
 {%- set columns = event_outcome_columns() + ['event_id'] -%}
+{%- set changed_files_sql -%}
+    -- files whose outcomes are new, changed or gone since this table was written
+    select distinct coalesce(outcome_keys.file_name, stored.file_name) as file_name
+    from (
+        select file_name, line_number, element_index, outcome, reason, event_id
+        from {{ ref('int_consent_events__unioned') }}
+    ) as outcome_keys
+    full outer join (
+        select file_name, line_number, element_index, outcome, reason, event_id
+        from {{ this }}
+    ) as stored
+        on stored.file_name = outcome_keys.file_name
+        and stored.line_number = outcome_keys.line_number
+        and stored.element_index = outcome_keys.element_index
+    where stored.file_name is null
+        or outcome_keys.file_name is null
+        or (case when stored.outcome = 'duplicate' then 'event' else stored.outcome end) <> outcome_keys.outcome
+        or coalesce(
+            case when stored.outcome = 'duplicate' and stored.reason = 'conflicting_redelivery' then null
+                else stored.reason end,
+            ''
+        ) <> coalesce(outcome_keys.reason, '')
+        or coalesce(stored.event_id, '') <> coalesce(outcome_keys.event_id, '')
+{%- endset -%}
+{%- set changed_files = query_values(changed_files_sql) if is_incremental() else none -%}
+{%- set nothing_changed = changed_files is not none and changed_files | length == 0 -%}
 {%- set agreed_fields = [
     'lawful_basis', 'was_prechecked', 'policy_version', 'capture_method', 'capture_point', 'country_code',
 ] -%}
@@ -46,7 +76,32 @@ outcomes as (
 
 ),
 
+event_readings as (
+
+    -- the columns the ranking and the proof read, of every event outcome
+    select
+        file_name,
+        line_number,
+        element_index,
+        event_id,
+        loaded_at,
+        {{ agreed_fields | join(', ') }},
+        expires_at,
+        double_opt_in_at
+    from {{ ref('int_consent_events__unioned') }}
+    where outcome = 'event'
+
+),
+
 {% if is_incremental() %}
+outcome_keys as (
+
+    -- what decides whether a file changed: its outcomes, without their payload
+    select file_name, line_number, element_index, outcome, reason, event_id
+    from {{ ref('int_consent_events__unioned') }}
+
+),
+
 stored as (
 
     select file_name, line_number, element_index, outcome, reason, event_id
@@ -54,39 +109,18 @@ stored as (
 
 ),
 
-changed_files as (
-
-    -- files whose outcomes are new, changed or gone since this table was written
-    select distinct coalesce(outcomes.file_name, stored.file_name) as file_name
-    from outcomes
-    full outer join stored
-        on stored.file_name = outcomes.file_name
-        and stored.line_number = outcomes.line_number
-        and stored.element_index = outcomes.element_index
-    where stored.file_name is null
-        or outcomes.file_name is null
-        or (case when stored.outcome = 'duplicate' then 'event' else stored.outcome end) <> outcomes.outcome
-        or coalesce(
-            case when stored.outcome = 'duplicate' and stored.reason = 'conflicting_redelivery' then null
-                else stored.reason end,
-            ''
-        ) <> coalesce(outcomes.reason, '')
-        or coalesce(stored.event_id, '') <> coalesce(outcomes.event_id, '')
-
-),
-
 touched_event_ids as (
 
     -- events read in a changed file, now or as stored before
-    select outcomes.event_id
-    from outcomes
-    inner join changed_files on changed_files.file_name = outcomes.file_name
-    where outcomes.outcome = 'event'
+    select outcome_keys.event_id
+    from outcome_keys
+    where {{ value_in('outcome_keys.file_name', changed_files) }}
+        and outcome_keys.outcome = 'event'
     union
     select stored.event_id
     from stored
-    inner join changed_files on changed_files.file_name = stored.file_name
-    where stored.event_id is not null
+    where {{ value_in('stored.file_name', changed_files) }}
+        and stored.event_id is not null
 
 ),
 
@@ -99,12 +133,29 @@ redelivered_files as (
 
 ),
 
+judged_files as (
+
+    select distinct outcome_keys.file_name
+    from outcome_keys
+    where {{ value_in('outcome_keys.file_name', changed_files) }}
+    union
+    select file_name from redelivered_files
+
+),
+
 judged as (
 
     select outcomes.*
     from outcomes
-    where outcomes.file_name in (select file_name from changed_files)
-        or outcomes.file_name in (select file_name from redelivered_files)
+    inner join judged_files on judged_files.file_name = outcomes.file_name
+
+),
+
+judged_event_ids as (
+
+    select distinct event_id
+    from judged
+    where outcome = 'event'
 
 ),
 {% else %}
@@ -135,10 +186,9 @@ readings as (
             partition by event_id
             order by loaded_at, file_name, line_number, element_index
         ) as delivery_rank
-    from outcomes
-    where outcome = 'event'
+    from event_readings
     {%- if is_incremental() %}
-        and event_id in (select event_id from judged where outcome = 'event')
+    where event_id in (select event_id from judged_event_ids)
     {%- endif %}
 
 ),
@@ -210,4 +260,9 @@ final as (
 
 )
 
+{% if nothing_changed -%}
+-- nothing changed since this table was written: an empty slice, read from no table
+select * from {{ this }} where 1 = 0
+{%- else -%}
 select * from final
+{%- endif %}

@@ -21,7 +21,34 @@
     files new in scope (landed tonight, or dated up to tonight's run date), files read again
     (another content_sha256), and files int_consent_events__deduplicated rewrote since this
     table last saw them (a later outcomes_written_at). The pre-hook removes files no longer in
-    scope. A backfill is a full refresh (the orchestrator). -#}
+    scope. A backfill is a full refresh (the orchestrator). The changed files are found from
+    keys only (file, content hash, watermarks) before the query is rendered (query_values,
+    macros/incremental.sql) and written into it as constants; when none changed, the model
+    renders an empty slice: an empty night reads no line's text or outcome (issue 9). -#}
+{%- set changed_files_sql -%}
+    select distinct line_files.file_name
+    from (
+        select distinct file_name, content_sha256
+        from {{ ref('base_landing__lines') }}
+        where line_number > 0 and extract_date <= {{ as_of_date() }}
+    ) as line_files
+    left join (
+        -- when the outcomes of each file were last (re)written
+        select file_name, max(written_at) as outcomes_written_at
+        from {{ ref('int_consent_events__deduplicated') }}
+        group by file_name
+    ) as outcome_files on outcome_files.file_name = line_files.file_name
+    left join (
+        select distinct file_name, content_sha256, outcomes_written_at
+        from {{ this }}
+    ) as stored_files on stored_files.file_name = line_files.file_name
+    where stored_files.file_name is null
+        or stored_files.content_sha256 <> line_files.content_sha256
+        or stored_files.outcomes_written_at is distinct from outcome_files.outcomes_written_at
+{%- endset -%}
+{%- set changed_files = query_values(changed_files_sql) if is_incremental() else none -%}
+{%- set nothing_changed = changed_files is not none and changed_files | length == 0 -%}
+
 with
 
 lines as (
@@ -41,45 +68,17 @@ outcome_files as (
 
     -- when the outcomes of each file were last (re)written
     select file_name, max(written_at) as outcomes_written_at
-    from outcomes
+    from {{ ref('int_consent_events__deduplicated') }}
     group by file_name
 
 ),
-
-{% if is_incremental() %}
-line_files as (
-
-    select distinct file_name, content_sha256
-    from lines
-
-),
-
-stored_files as (
-
-    select distinct file_name, content_sha256, outcomes_written_at
-    from {{ this }}
-
-),
-
-changed_files as (
-
-    select line_files.file_name
-    from line_files
-    left join outcome_files on outcome_files.file_name = line_files.file_name
-    left join stored_files on stored_files.file_name = line_files.file_name
-    where stored_files.file_name is null
-        or stored_files.content_sha256 <> line_files.content_sha256
-        or stored_files.outcomes_written_at is distinct from outcome_files.outcomes_written_at
-
-),
-{% endif %}
 
 judged_lines as (
 
     select lines.*
     from lines
-    {%- if is_incremental() %}
-    where lines.file_name in (select file_name from changed_files)
+    {%- if changed_files is not none %}
+    where {{ value_in('lines.file_name', changed_files) }}
     {%- endif %}
 
 ),
@@ -95,8 +94,8 @@ per_line as (
         count(*) filter (where outcome = 'ignored') as ignored_parts,
         string_agg(distinct reason, ', ' order by reason) as reasons
     from outcomes
-    {%- if is_incremental() %}
-    where file_name in (select file_name from changed_files)
+    {%- if changed_files is not none %}
+    where {{ value_in('file_name', changed_files) }}
     {%- endif %}
     group by file_name, line_number
 
@@ -133,4 +132,9 @@ final as (
 
 )
 
+{% if nothing_changed -%}
+-- no file changed since this table was written: an empty slice, read from no table
+select * from {{ this }} where 1 = 0
+{%- else -%}
 select * from final
+{%- endif %}

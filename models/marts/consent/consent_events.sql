@@ -2,7 +2,13 @@
     Free text copied from the tools (capture_point: form ids, page URLs, list and campaign names;
     source_record_id and policy_version as the tool wrote them) can name a person, so it is
     published through the redaction macros for every contact: addresses in any spelling masked,
-    URL query strings dropped (macros/redaction.sql). -#}
+    URL query strings dropped (macros/redaction.sql).
+
+    A table, rebuilt every night (issue 9, decided): incremental by file it would have to know
+    which files int_consent_events__deduplicated rewrote since this table was written (a later
+    reading can move an event to another file, or change its proof without moving it), and its
+    contract has no column to remember that (written_at is not published). On the 1M benchmark
+    an empty night's rebuild costs ~4 CPU s, most of it writing the rows. -#}
 with
 
 events as (

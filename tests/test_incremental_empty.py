@@ -1,0 +1,121 @@
+"""Issue 9: a night with nothing new costs little more than the gate and publish.
+
+On a night when nothing landed, the incremental models after the union must find that nothing
+changed by reading keys only (file, line, outcome, event id, content hash, watermarks): the cost
+of that check follows the number of rows, but a scan that reads a line's payload (raw text, the
+event's fields, the line's error) may only run for files that changed. The queries are run on a
+store built from a fixture, with DuckDB's profiler, and every scan is checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import FIXTURES, REPO, dbt_build, dbt_env, in_slot
+from tests.test_incremental import assert_same_published
+
+AS_OF = "2026-03-10"
+GENERATED_END = "2026-03-09"
+TESTS = "resource_type:test resource_type:unit_test"
+MODELS = ("int_consent_events__deduplicated", "int_landing_lines__classified")
+INPUTS = ("int_consent_events__unioned", "base_landing__lines", "int_consent_events__deduplicated",
+          "int_landing_lines__classified")
+# what tells whether a file changed: reading these for every row is the nightly check itself
+KEYS = frozenset({"file_name", "line_number", "element_index", "outcome", "reason", "event_id",
+                  "content_sha256", "extract_date", "written_at", "outcomes_written_at"})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store built from a generated history, and the compiled SQL of the next (empty) night."""
+    root = tmp_path_factory.mktemp("empty_night")
+    landing = root / "landing"
+    # generated, not a hand-written fixture: which side of a join the engine hashes follows the
+    # tables' sizes, and only with many lines per file is the plan the one a real store gets
+    generated = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "generate", "--out", str(landing), "--contacts", "300",
+         "--days", "3", "--seed", "11", "--end-date", GENERATED_END],
+        cwd=REPO, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    database = root / "store" / "work.duckdb"  # catalog `work`, as in the slot the SQL is compiled in
+    database.parent.mkdir()
+    result = dbt_build(landing, database, AS_OF, exclude=TESTS)
+    assert result.returncode == 0, result.stdout[-3000:]
+    dbt = Path(sys.executable).with_name("dbt")
+    with in_slot(database) as slot:
+        env = dbt_env(landing, slot, AS_OF)
+        compiled = subprocess.run(
+            [str(dbt), "compile", "--select", *MODELS, "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+        target = Path(env["DBT_TARGET_PATH"])
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    sql_folder = root / "compiled"
+    shutil.copytree(target / "compiled" / "consent_ledger" / "models" / "intermediate" / "consent", sql_folder)
+    return database, sql_folder
+
+
+def scans(node: dict) -> list[dict]:
+    found = [node] if node.get("type") == "TABLE_SCAN" else []
+    for child in node.get("children", []):
+        found += scans(child)
+    return found
+
+
+def payload_scans(database: Path, sql: str, profile: Path) -> list[str]:
+    """Each scan of an input table that read rows and a column beyond the keys."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute("pragma enable_profiling = 'json'")
+        con.execute(f"pragma profiling_output = '{profile}'")
+        con.execute(sql).fetchall()
+        con.execute("pragma disable_profiling")
+    read = []
+    for operator in json.loads(profile.read_text())["operator"]:
+        for scan in scans(operator):
+            info = scan.get("extra_info", {})
+            table = str(info.get("Table", "")).split(".")[-1]
+            projections = info.get("Projections", [])
+            columns = set(projections if isinstance(projections, list) else projections.split(", "))
+            payload = {c.strip() for c in columns} - KEYS
+            if table in INPUTS and payload and scan.get("rows_scanned", 0) > 0:
+                read.append(f"{table}: {scan['rows_scanned']} rows of {sorted(payload)}")
+    return read
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_an_empty_night_reads_no_payload(built: tuple[Path, Path], model: str, tmp_path: Path) -> None:
+    database, sql_folder = built
+    sql = (sql_folder / f"{model}.sql").read_text()
+    assert "work" in sql
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute(f"select count(*) from ({sql})").fetchone()[0] == 0, "nothing landed: nothing rewritten"
+    assert payload_scans(database, sql, tmp_path / "profile.json") == []
+
+
+def test_a_file_name_with_a_quote_is_judged_on_the_night_it_lands(tmp_path: Path) -> None:
+    """The changed files reach the incremental queries as quoted constants (value_in): a landed
+    file whose name holds a quote lands on a later night and gives the tables a full refresh gives."""
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
+    quoted = landing / "webforms" / "2026-03-04" / "submissions_o'brien.jsonl"
+    later = tmp_path / "later.jsonl"
+    shutil.move(landing / "webforms" / "2026-03-04" / "submissions_002.jsonl", later)
+    incremental = tmp_path / "incremental" / "work.duckdb"
+    incremental.parent.mkdir()
+    assert dbt_build(landing, incremental, AS_OF, exclude=TESTS).returncode == 0
+    shutil.move(later, quoted)  # lands the next night, under a name with a quote
+    second = dbt_build(landing, incremental, AS_OF, exclude=TESTS)
+    assert second.returncode == 0, second.stdout[-3000:]
+    full = tmp_path / "full" / "work.duckdb"
+    full.parent.mkdir()
+    assert dbt_build(landing, full, AS_OF, exclude=TESTS, full_refresh=True).returncode == 0
+    assert_same_published(incremental, full)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        assert con.execute("select count(*) from intermediate.int_landing_lines__classified "
+                           "where file_name like '%o''brien%'").fetchone()[0] > 0
