@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='file_name',
         on_schema_change='fail',
+        pre_hook="{{ delete_unmapped_files(['int_webforms_events__mapped', 'int_requests_events__mapped', 'int_hubspot_events__mapped', 'int_marketo_events__mapped', 'int_onetrust_events__mapped', 'int_sends_events__mapped', 'int_salesforce_events__mapped', 'int_mailchimp_events__mapped']) }}",
     )
 }}
 
@@ -13,15 +14,33 @@
     list of macros/consent_events.sql (event_outcome_columns), the columns each mapping model
     writes through canonical_event / line_outcome.
 
-    Incremental: a night writes only the files with an outcome that is new or changed since the
-    last run (a new file; an event dated after the last run date that tonight's date lets in; a
-    line a mapping re-judged because a later or late file arrived), found by comparing each
-    line's outcome with the stored one, and overwrites those files whole (delete+insert by
-    file_name: overwrite by partition, which Spark has too). The result is the table a full
+    Incremental (issue 9): a night writes only the files whose outcomes differ from the stored
+    ones, and overwrites them whole (delete+insert by file_name: overwrite by partition, which
+    Spark has too). A file differs when its row count or its order-free row fingerprint (a sum
+    of row hashes, macro row_fingerprint) over the outcome columns differs between tonight's
+    checked outcomes and the stored rows: a file the incremental mapping models (re)mapped
+    tonight, a file a full-table mapping model (snapshots, sends) re-judged because a later or
+    late file arrived, a file holding an event rejected as occurred_after_as_of that tonight's
+    run date lets in. The comparison is per file, never per line, and event_id (a SHA-256) is
+    computed only for the files written. email, capture_point and raw_text are left out of the
+    fingerprint: the erasure purge (macros/purge.sql) clears them in stored rows. A line the
+    purge emptied keeps its stored outcome and is left out of the comparison (its text is gone,
+    tonight's mapping reads its tombstone). The pre-hook removes the files no mapping model holds
+    any more (re-read without a readable line, out of scope). The result is the table a full
     refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
-    orchestrator. A line the erasure purge emptied (macros/purge.sql) keeps its stored outcome. -#}
+    orchestrator. -#}
 {%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
 {%- set columns = event_outcome_columns() -%}
+{#- what a file's fingerprint covers: every outcome column but those the erasure purge clears -#}
+{%- set compared_columns = [] -%}
+{%- for column in columns if column not in ('email', 'capture_point', 'raw_text') -%}
+    {%- do compared_columns.append(column) -%}
+{%- endfor -%}
+{%- set identified_event_id -%}
+    case when outcome = 'event' then
+        {{ event_id('source_system', 'source_record_id', 'occurred_at', 'purpose', 'channel', 'action') }}
+    end
+{%- endset -%}
 
 with
 
@@ -46,31 +65,24 @@ unioned as (
 checked as (
 
     select
-        {% for column in columns if column not in ('outcome', 'reason') -%}
-        {{ column }},
-        {% endfor -%}
+        {% for column in columns -%}
+        {% if column == 'outcome' -%}
         case
             when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'rejected'
             when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'rejected'
             else outcome
-        end as outcome,
+        end as outcome
+        {%- elif column == 'reason' -%}
         case
             when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'occurred_after_as_of'
             when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'occurred_before_2000'
             else reason
         end as reason
+        {%- else -%}
+        {{ column }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from unioned
-
-),
-
-identified as (
-
-    select
-        {{ columns | join(', ') }},
-        case when outcome = 'event' then
-            {{ event_id('source_system', 'source_record_id', 'occurred_at', 'purpose', 'channel', 'action') }}
-        end as event_id
-    from checked
 
 ),
 
@@ -88,11 +100,11 @@ erased_lines as (
 
 judged as (
 
-    select identified.*
-    from identified
+    select checked.*
+    from checked
     left join erased_lines
-        on erased_lines.file_name = identified.file_name
-        and erased_lines.line_number = identified.line_number
+        on erased_lines.file_name = checked.file_name
+        and erased_lines.line_number = checked.line_number
     where erased_lines.file_name is null
 
 ),
@@ -106,8 +118,7 @@ previous as (
 
 stored as (
 
-    select previous.file_name, previous.line_number, previous.element_index, previous.outcome,
-        previous.reason, previous.event_id
+    select previous.*
     from previous
     left join erased_lines
         on erased_lines.file_name = previous.file_name
@@ -126,29 +137,49 @@ kept as (
 
 ),
 
+judged_files as (
+
+    select file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from judged
+    group by file_name
+
+),
+
+stored_files as (
+
+    select file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from stored
+    group by file_name
+
+),
+
 changed_files as (
 
-    -- files with an outcome not stored yet, stored with another outcome, reason or event, or
-    -- stored but no longer produced (a late snapshot can turn a later observation into no change)
-    select distinct coalesce(judged.file_name, stored.file_name) as file_name
+    -- files with outcomes not stored yet, stored otherwise, or stored but no longer produced (a
+    -- late snapshot can turn a later observation into no change); per file, not per line
+    select coalesce(judged_files.file_name, stored_files.file_name) as file_name
+    from judged_files
+    full outer join stored_files on stored_files.file_name = judged_files.file_name
+    where stored_files.file_name is null
+        or judged_files.file_name is null
+        or stored_files.outcome_count <> judged_files.outcome_count
+        or stored_files.outcome_fingerprint <> judged_files.outcome_fingerprint
+
+),
+
+identified as (
+
+    select
+        judged.*,
+        {{ identified_event_id }} as event_id
     from judged
-    full outer join stored
-        on stored.file_name = judged.file_name
-        and stored.line_number = judged.line_number
-        and stored.element_index = judged.element_index
-    where stored.file_name is null
-        or judged.file_name is null
-        or stored.outcome <> judged.outcome
-        or coalesce(stored.reason, '') <> coalesce(judged.reason, '')
-        or coalesce(stored.event_id, '') <> coalesce(judged.event_id, '')
+    inner join changed_files on changed_files.file_name = judged.file_name
 
 ),
 
 final as (
 
-    select judged.*
-    from judged
-    inner join changed_files on changed_files.file_name = judged.file_name
+    select * from identified
     union all
     select kept.*
     from kept
@@ -158,7 +189,10 @@ final as (
 {% else %}
 final as (
 
-    select * from identified
+    select
+        checked.*,
+        {{ identified_event_id }} as event_id
+    from checked
 
 )
 {% endif %}
