@@ -114,3 +114,40 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The outcomes of every mapping model in the canonical shape, checked against the run date
+    (int_consent_events__unioned): an event dated after the end of the run date or before 2000 is
+    rejected (occurred_after_as_of, occurred_before_2000). `where` filters the rows before the
+    check (the union reads them twice: for the per-file fingerprints, where only the compared
+    columns are read, and for the changed files' rows), so no CTE holds every row's text. -#}
+{% macro checked_outcomes(mapped, where='true') -%}
+    {%- set columns = event_outcome_columns() -%}
+    select
+        {% for column in columns -%}
+        {% if column == 'outcome' -%}
+        case
+            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'rejected'
+            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'rejected'
+            else outcome
+        end as outcome
+        {%- elif column == 'reason' -%}
+        case
+            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'occurred_after_as_of'
+            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'occurred_before_2000'
+            else reason
+        end as reason
+        {%- else -%}
+        {{ column }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from (
+        {%- for name in mapped %}
+        select {{ columns | join(', ') }}
+        from {{ ref(name) }}
+        where {{ where }}
+        {%- if not loop.last %}
+        union all
+        {%- endif -%}
+        {% endfor %}
+    ) as mapped_outcomes
+{%- endmacro %}

@@ -29,7 +29,11 @@
     any more (re-read without a readable line, out of scope). The result is the table a full
     refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
     orchestrator. -#}
-{%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
+{%- set mapped = [
+    'int_webforms_events__mapped', 'int_requests_events__mapped', 'int_hubspot_events__mapped',
+    'int_marketo_events__mapped', 'int_onetrust_events__mapped', 'int_sends_events__mapped',
+    'int_salesforce_events__mapped', 'int_mailchimp_events__mapped',
+] -%}
 {%- set columns = event_outcome_columns() -%}
 {#- what a file's fingerprint covers: every outcome column but those the erasure purge clears -#}
 {%- set compared_columns = [] -%}
@@ -44,48 +48,6 @@
 
 with
 
-{% for source in mapped_sources %}
-{{ source }}_outcomes as (
-
-    select {{ columns | join(', ') }}
-    from {{ ref('int_' ~ source ~ '_events__mapped') }}
-
-),
-
-{% endfor %}
-unioned as (
-
-    {% for source in mapped_sources %}
-    select * from {{ source }}_outcomes
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-checked as (
-
-    select
-        {% for column in columns -%}
-        {% if column == 'outcome' -%}
-        case
-            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'rejected'
-            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'rejected'
-            else outcome
-        end as outcome
-        {%- elif column == 'reason' -%}
-        case
-            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'occurred_after_as_of'
-            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'occurred_before_2000'
-            else reason
-        end as reason
-        {%- else -%}
-        {{ column }}
-        {%- endif %}{% if not loop.last %},{% endif %}
-        {% endfor %}
-    from unioned
-
-),
-
 {% if is_incremental() %}
 erased_lines as (
 
@@ -98,58 +60,28 @@ erased_lines as (
 
 ),
 
-judged as (
-
-    select checked.*
-    from checked
-    left join erased_lines
-        on erased_lines.file_name = checked.file_name
-        and erased_lines.line_number = checked.line_number
-    where erased_lines.file_name is null
-
-),
-
-previous as (
-
-    select {{ columns | join(', ') }}, event_id
-    from {{ this }}
-
-),
-
-stored as (
-
-    select previous.*
-    from previous
-    left join erased_lines
-        on erased_lines.file_name = previous.file_name
-        and erased_lines.line_number = previous.line_number
-    where erased_lines.file_name is null
-
-),
-
-kept as (
-
-    select previous.*
-    from previous
-    inner join erased_lines
-        on erased_lines.file_name = previous.file_name
-        and erased_lines.line_number = previous.line_number
-
-),
-
 judged_files as (
 
-    select file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
-    from judged
-    group by file_name
+    -- tonight's checked outcomes per file: count and fingerprint (only the compared columns read)
+    select checked.file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from ({{ checked_outcomes(mapped) }}) as checked
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = checked.file_name and erased_lines.line_number = checked.line_number
+    )
+    group by checked.file_name
 
 ),
 
 stored_files as (
 
-    select file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
-    from stored
-    group by file_name
+    select stored.file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from {{ this }} as stored
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = stored.file_name and erased_lines.line_number = stored.line_number
+    )
+    group by stored.file_name
 
 ),
 
@@ -169,11 +101,26 @@ changed_files as (
 
 identified as (
 
-    select
-        judged.*,
-        {{ identified_event_id }} as event_id
-    from judged
-    inner join changed_files on changed_files.file_name = judged.file_name
+    -- the changed files' outcomes, read again whole, with their event_id
+    select checked.*, {{ identified_event_id }} as event_id
+    from ({{ checked_outcomes(mapped, 'file_name in (select file_name from changed_files)') }}) as checked
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = checked.file_name and erased_lines.line_number = checked.line_number
+    )
+
+),
+
+kept as (
+
+    -- the stored outcomes of the changed files' erased lines
+    select {{ columns | join(', ') }}, event_id
+    from {{ this }} as stored
+    where stored.file_name in (select file_name from changed_files)
+        and exists (
+            select 1 from erased_lines
+            where erased_lines.file_name = stored.file_name and erased_lines.line_number = stored.line_number
+        )
 
 ),
 
@@ -181,18 +128,14 @@ final as (
 
     select * from identified
     union all
-    select kept.*
-    from kept
-    inner join changed_files on changed_files.file_name = kept.file_name
+    select * from kept
 
 )
 {% else %}
 final as (
 
-    select
-        checked.*,
-        {{ identified_event_id }} as event_id
-    from checked
+    select checked.*, {{ identified_event_id }} as event_id
+    from ({{ checked_outcomes(mapped) }}) as checked
 
 )
 {% endif %}
