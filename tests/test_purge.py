@@ -288,14 +288,22 @@ def test_compaction_leaves_no_purged_byte(night_one: dict[str, Path]) -> None:
 
 
 def test_values_naming_no_one_are_cleared_without_a_copy(night_one: dict[str, Path]) -> None:
-    """A mapping model rebuilt from purged staging recreates her erasure request's capture point
-    (`privacy_request:erasure`, naming no one); the next purge clears it again and records no
-    address, so the nightly job does not copy the whole file for it (issue 9: the copy cost the
-    1M-event night 139 CPU s and 7.7 GB). The first purge, of her raw lines, records addresses."""
+    """A night maps only new files (issue 9), so her purged request keeps its cleared values; a
+    mapping model rebuilt in full from purged staging (a deploy that changes its rules remaps
+    every file) recreates her erasure request's capture point (`privacy_request:erasure`, naming
+    no one); the next purge clears it again and records no address, so the nightly job does not
+    copy the whole file for it (issue 9: the copy cost the 1M-event night 139 CPU s and 7.7 GB).
+    The first purge, of her raw lines, records addresses."""
     landing, database = night_one["landing"], copy_of(night_one, "constants")
     first = purge_counts(landing, database, AS_OF)
     assert first['"work"."staging"."base_landing__lines"'][1] > 0
     build(landing, database, AS_OF, "int_requests_events__mapped")
+    with duckdb.connect(str(database), read_only=True) as con:
+        kept = con.execute("select capture_point, email from intermediate.int_requests_events__mapped "
+                           "where contact_key = ?", [key(ADDRESS)]).fetchall()
+    assert kept == [(None, None)]
+    result = dbt_build(landing, database, AS_OF, "int_requests_events__mapped", full_refresh=True)
+    assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(database), read_only=True) as con:
         recreated = con.execute("select capture_point, email from intermediate.int_requests_events__mapped "
                                 "where contact_key = ?", [key(ADDRESS)]).fetchall()

@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         unique_key='file_name',
         on_schema_change='fail',
+        pre_hook="{{ delete_unmapped_files(['int_webforms_events__mapped', 'int_requests_events__mapped', 'int_hubspot_events__mapped', 'int_marketo_events__mapped', 'int_onetrust_events__mapped', 'int_sends_events__mapped', 'int_salesforce_events__mapped', 'int_mailchimp_events__mapped']) }}",
     )
 }}
 
@@ -13,66 +14,39 @@
     list of macros/consent_events.sql (event_outcome_columns), the columns each mapping model
     writes through canonical_event / line_outcome.
 
-    Incremental: a night writes only the files with an outcome that is new or changed since the
-    last run (a new file; an event dated after the last run date that tonight's date lets in; a
-    line a mapping re-judged because a later or late file arrived), found by comparing each
-    line's outcome with the stored one, and overwrites those files whole (delete+insert by
-    file_name: overwrite by partition, which Spark has too). The result is the table a full
+    Incremental (issue 9): a night writes only the files whose outcomes differ from the stored
+    ones, and overwrites them whole (delete+insert by file_name: overwrite by partition, which
+    Spark has too). A file differs when its row count or its order-free row fingerprint (a sum
+    of row hashes, macro row_fingerprint) over the outcome columns differs between tonight's
+    checked outcomes and the stored rows: a file the incremental mapping models (re)mapped
+    tonight, a file a full-table mapping model (snapshots, sends) re-judged because a later or
+    late file arrived, a file holding an event rejected as occurred_after_as_of that tonight's
+    run date lets in. The comparison is per file, never per line, and event_id (a SHA-256) is
+    computed only for the files written. email, capture_point and raw_text are left out of the
+    fingerprint: the erasure purge (macros/purge.sql) clears them in stored rows. A line the
+    purge emptied keeps its stored outcome and is left out of the comparison (its text is gone,
+    tonight's mapping reads its tombstone). The pre-hook removes the files no mapping model holds
+    any more (re-read without a readable line, out of scope). The result is the table a full
     refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
-    orchestrator. A line the erasure purge emptied (macros/purge.sql) keeps its stored outcome. -#}
-{%- set mapped_sources = ['webforms', 'requests', 'hubspot', 'marketo', 'onetrust', 'sends', 'salesforce', 'mailchimp'] -%}
+    orchestrator. -#}
+{%- set mapped = [
+    'int_webforms_events__mapped', 'int_requests_events__mapped', 'int_hubspot_events__mapped',
+    'int_marketo_events__mapped', 'int_onetrust_events__mapped', 'int_sends_events__mapped',
+    'int_salesforce_events__mapped', 'int_mailchimp_events__mapped',
+] -%}
 {%- set columns = event_outcome_columns() -%}
+{#- what a file's fingerprint covers: every outcome column but those the erasure purge clears -#}
+{%- set compared_columns = [] -%}
+{%- for column in columns if column not in ('email', 'capture_point', 'raw_text') -%}
+    {%- do compared_columns.append(column) -%}
+{%- endfor -%}
+{%- set identified_event_id -%}
+    case when outcome = 'event' then
+        {{ event_id('source_system', 'source_record_id', 'occurred_at', 'purpose', 'channel', 'action') }}
+    end
+{%- endset -%}
 
 with
-
-{% for source in mapped_sources %}
-{{ source }}_outcomes as (
-
-    select {{ columns | join(', ') }}
-    from {{ ref('int_' ~ source ~ '_events__mapped') }}
-
-),
-
-{% endfor %}
-unioned as (
-
-    {% for source in mapped_sources %}
-    select * from {{ source }}_outcomes
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-checked as (
-
-    select
-        {% for column in columns if column not in ('outcome', 'reason') -%}
-        {{ column }},
-        {% endfor -%}
-        case
-            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'rejected'
-            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'rejected'
-            else outcome
-        end as outcome,
-        case
-            when outcome = 'event' and occurred_at >= {{ as_of_instant() }} then 'occurred_after_as_of'
-            when outcome = 'event' and occurred_at < cast('2000-01-01' as timestamp) then 'occurred_before_2000'
-            else reason
-        end as reason
-    from unioned
-
-),
-
-identified as (
-
-    select
-        {{ columns | join(', ') }},
-        case when outcome = 'event' then
-            {{ event_id('source_system', 'source_record_id', 'occurred_at', 'purpose', 'channel', 'action') }}
-        end as event_id
-    from checked
-
-),
 
 {% if is_incremental() %}
 erased_lines as (
@@ -86,79 +60,82 @@ erased_lines as (
 
 ),
 
-judged as (
+judged_files as (
 
-    select identified.*
-    from identified
-    left join erased_lines
-        on erased_lines.file_name = identified.file_name
-        and erased_lines.line_number = identified.line_number
-    where erased_lines.file_name is null
-
-),
-
-previous as (
-
-    select {{ columns | join(', ') }}, event_id
-    from {{ this }}
+    -- tonight's checked outcomes per file: count and fingerprint (only the compared columns read)
+    select checked.file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from ({{ checked_outcomes(mapped) }}) as checked
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = checked.file_name and erased_lines.line_number = checked.line_number
+    )
+    group by checked.file_name
 
 ),
 
-stored as (
+stored_files as (
 
-    select previous.file_name, previous.line_number, previous.element_index, previous.outcome,
-        previous.reason, previous.event_id
-    from previous
-    left join erased_lines
-        on erased_lines.file_name = previous.file_name
-        and erased_lines.line_number = previous.line_number
-    where erased_lines.file_name is null
-
-),
-
-kept as (
-
-    select previous.*
-    from previous
-    inner join erased_lines
-        on erased_lines.file_name = previous.file_name
-        and erased_lines.line_number = previous.line_number
+    select stored.file_name, count(*) as outcome_count, {{ row_fingerprint(compared_columns) }} as outcome_fingerprint
+    from {{ this }} as stored
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = stored.file_name and erased_lines.line_number = stored.line_number
+    )
+    group by stored.file_name
 
 ),
 
 changed_files as (
 
-    -- files with an outcome not stored yet, stored with another outcome, reason or event, or
-    -- stored but no longer produced (a late snapshot can turn a later observation into no change)
-    select distinct coalesce(judged.file_name, stored.file_name) as file_name
-    from judged
-    full outer join stored
-        on stored.file_name = judged.file_name
-        and stored.line_number = judged.line_number
-        and stored.element_index = judged.element_index
-    where stored.file_name is null
-        or judged.file_name is null
-        or stored.outcome <> judged.outcome
-        or coalesce(stored.reason, '') <> coalesce(judged.reason, '')
-        or coalesce(stored.event_id, '') <> coalesce(judged.event_id, '')
+    -- files with outcomes not stored yet, stored otherwise, or stored but no longer produced (a
+    -- late snapshot can turn a later observation into no change); per file, not per line
+    select coalesce(judged_files.file_name, stored_files.file_name) as file_name
+    from judged_files
+    full outer join stored_files on stored_files.file_name = judged_files.file_name
+    where stored_files.file_name is null
+        or judged_files.file_name is null
+        or stored_files.outcome_count <> judged_files.outcome_count
+        or stored_files.outcome_fingerprint <> judged_files.outcome_fingerprint
+
+),
+
+identified as (
+
+    -- the changed files' outcomes, read again whole, with their event_id
+    select checked.*, {{ identified_event_id }} as event_id
+    from ({{ checked_outcomes(mapped, 'file_name in (select file_name from changed_files)') }}) as checked
+    where not exists (
+        select 1 from erased_lines
+        where erased_lines.file_name = checked.file_name and erased_lines.line_number = checked.line_number
+    )
+
+),
+
+kept as (
+
+    -- the stored outcomes of the changed files' erased lines
+    select {{ columns | join(', ') }}, event_id
+    from {{ this }} as stored
+    where stored.file_name in (select file_name from changed_files)
+        and exists (
+            select 1 from erased_lines
+            where erased_lines.file_name = stored.file_name and erased_lines.line_number = stored.line_number
+        )
 
 ),
 
 final as (
 
-    select judged.*
-    from judged
-    inner join changed_files on changed_files.file_name = judged.file_name
+    select * from identified
     union all
-    select kept.*
-    from kept
-    inner join changed_files on changed_files.file_name = kept.file_name
+    select * from kept
 
 )
 {% else %}
 final as (
 
-    select * from identified
+    select checked.*, {{ identified_event_id }} as event_id
+    from ({{ checked_outcomes(mapped) }}) as checked
 
 )
 {% endif %}

@@ -1,3 +1,5 @@
+{{ mapping_config(['stg_hubspot__subscription_statuses', 'stg_hubspot__wide_statuses', 'stg_hubspot__email_events', 'stg_hubspot__contacts']) }}
+
 {#- HubSpot lines → outcomes: a canonical event, or a rejected/ignored line with a reason. Every
     staged line yields at least one row, so each file balances in audit.load_reconciliation.
     - subscription statuses: SUBSCRIBED opt_in, UNSUBSCRIBED opt_out, NOT_SPECIFIED not_given for
@@ -12,30 +14,37 @@
     PERFORMANCE_OF_CONTRACT contract); NON_GDPR, PROCESS_AND_STORE (a basis to store data, not to
     market) and an absent basis give not_applicable, which opt-in regimes treat as invalid. HubSpot
     does not say which notice version the person saw, so policy_version stays null and a consent
-    grant is invalid in opt-in regimes until another source proves the notice. -#}
+    grant is invalid in opt-in regimes until another source proves the notice.
+    Incremental by file (macros/mapping.sql): an outcome depends only on its line and the
+    source_scope_map seed, so a night maps only the files staged since the last run (new, re-read
+    with new content) and every file again when this model's SQL or the seed changed. -#}
 with
 
 subscription_statuses as (
 
-    select * from {{ ref('stg_hubspot__subscription_statuses') }}
+    select * from {{ ref('stg_hubspot__subscription_statuses') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
 wide_statuses as (
 
-    select * from {{ ref('stg_hubspot__wide_statuses') }}
+    select * from {{ ref('stg_hubspot__wide_statuses') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
 email_events as (
 
-    select * from {{ ref('stg_hubspot__email_events') }}
+    select * from {{ ref('stg_hubspot__email_events') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
 contacts as (
 
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('stg_hubspot__contacts') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
@@ -250,7 +259,7 @@ identity_records as (
 
 ),
 
-final as (
+outcomes as (
 
     select * from rejected_lines
     union all
@@ -269,6 +278,12 @@ final as (
     select * from delivery_events
     union all
     select * from identity_records
+
+),
+
+final as (
+
+    {{ mapped_with_provenance('outcomes', ['subscription_statuses', 'wide_statuses', 'email_events', 'contacts']) }}
 
 )
 

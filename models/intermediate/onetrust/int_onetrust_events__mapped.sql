@@ -1,14 +1,20 @@
+{{ mapping_config(['stg_onetrust__consent_receipts']) }}
+
 {#- OneTrust consent receipts → canonical events, one event per element of `purposes`.
     Line level: test receipts are ignored, identifiers other than Email are rejected.
     Element level: TransactionType sets the action (EXPIRED ends the grant as a system
     'not_given'; CHANGE_PREFERENCES and CANCEL change nothing and are ignored); the purpose Id
     maps through source_scope_map or is rejected as unmapped_scope. A defect in a field only a
-    grant needs (expiry date, double opt-in flag) rejects a grant but never a withdrawal. -#}
+    grant needs (expiry date, double opt-in flag) rejects a grant but never a withdrawal.
+    Incremental by file (macros/mapping.sql): an outcome depends only on its line and the
+    source_scope_map seed, so a night maps only the files staged since the last run (new, re-read
+    with new content) and every file again when this model's SQL or the seed changed. -#}
 with
 
 receipts as (
 
-    select * from {{ ref('stg_onetrust__consent_receipts') }}
+    select * from {{ ref('stg_onetrust__consent_receipts') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
@@ -212,7 +218,7 @@ purpose_events as (
 
 ),
 
-final as (
+outcomes as (
 
     select * from rejected_lines
     union all
@@ -225,6 +231,12 @@ final as (
     select * from unchanged_elements
     union all
     select * from purpose_events
+
+),
+
+final as (
+
+    {{ mapped_with_provenance('outcomes', ['receipts']) }}
 
 )
 

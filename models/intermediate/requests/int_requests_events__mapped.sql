@@ -1,3 +1,5 @@
+{{ mapping_config(['stg_requests__privacy_requests']) }}
+
 {#- Privacy requests → canonical events. A privacy request is never dropped: a request that names a
     valid address is honoured whatever else about it is broken, and flagged for review.
     - type: erasure → erasure (terminal), do_not_sell → sale_opt_out, objection (GDPR Art. 21) →
@@ -16,12 +18,16 @@
       nul_bytes / invalid_utf8; it is also listed as a rejected line).
     review_reason lists every defect, comma-separated. Only a request without a usable address
     (not a JSON object, no email, not an email: email_error, judged in staging) is rejected:
-    request_without_address, counted in the run report. -#}
+    request_without_address, counted in the run report.
+    Incremental by file (macros/mapping.sql): an outcome depends only on its line and its file's
+    extract date and damage, so a night maps only the files staged since the last run (new,
+    re-read with new content) and every file again when this model's SQL changed. -#}
 with
 
 requests as (
 
-    select * from {{ ref('stg_requests__privacy_requests') }}
+    select * from {{ ref('stg_requests__privacy_requests') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
@@ -128,13 +134,19 @@ request_events as (
 
 ),
 
-final as (
+outcomes as (
 
     select * from unaddressable
     union all
     select * from no_consent_effect
     union all
     select * from request_events
+
+),
+
+final as (
+
+    {{ mapped_with_provenance('outcomes', ['requests']) }}
 
 )
 

@@ -1,14 +1,20 @@
+{{ mapping_config(['stg_webforms__submissions']) }}
+
 {#- Web form submissions → outcomes: one purpose event per consent element, a global opt_out for
     unsubscribe_all and a global sale_opt_out (gpc_signal) for a GPC header; bad lines and elements
     are rejected with a reason, a signup without choices is ignored.
     Proof is carried as the form gave it, never invented (unknown is never "no"): a missing
     `prechecked` leaves was_prechecked null, which an opt-in regime treats as incomplete proof; a
-    missing policy_version or double opt-in time stays null. Opt-outs have no box: null. -#}
+    missing policy_version or double opt-in time stays null. Opt-outs have no box: null.
+    Incremental by file (macros/mapping.sql): an outcome depends only on its line and the
+    source_scope_map seed, so a night maps only the files staged since the last run (new, re-read
+    with new content) and every file again when this model's SQL or the seed changed. -#}
 with
 
 submissions as (
 
-    select * from {{ ref('stg_webforms__submissions') }}
+    select * from {{ ref('stg_webforms__submissions') }} as staged
+    where {{ mapping_slice('staged') }}
 
 ),
 
@@ -177,7 +183,7 @@ no_choices as (
 
 ),
 
-final as (
+outcomes as (
 
     select * from rejected_lines
     union all
@@ -190,6 +196,12 @@ final as (
     select * from gpc_signals
     union all
     select * from no_choices
+
+),
+
+final as (
+
+    {{ mapped_with_provenance('outcomes', ['submissions']) }}
 
 )
 
