@@ -34,7 +34,7 @@ def assert_same_published(incremental: Path, full: Path, ignore: frozenset[str] 
         con.execute("attach ? as ful (read_only)", [str(full)])
         tables = published_tables(con, "inc")
         assert tables == published_tables(con, "ful")
-        assert len(tables) == 14  # with audit.landing_incidents and consent.tool_suppressions
+        assert len(tables) == 15  # with audit.landing_incidents, audit.suppression_changes, consent.tool_suppressions
         for schema, table in tables:
             columns = ", ".join(f'"{name}"' for (name,) in con.execute(
                 "select column_name from information_schema.columns where table_catalog = 'inc' "
