@@ -1,6 +1,7 @@
 {#- The history the publish step keeps in the published warehouse (audit.publications and
-    audit.publication_ledger) is read by one model, int_publication_ledger__published, which
-    attaches the published file (var published_db) read-only. These macros tell it which tables
+    audit.publication_ledger) is read by int_publication_ledger__published, which attaches the
+    published file (var published_db) read-only; int_tool_suppressions__published reads what that
+    file published to the tools the same way. These macros tell it which tables
     that file has: a file published before the ledger existed has none, and its history is then
     taken from what it published (audit.withdrawal_sla, consent.contacts). -#}
 {% macro published_tables() -%}
