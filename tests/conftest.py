@@ -123,6 +123,7 @@ def pytest_sessionfinish() -> None:
     shutil.rmtree(SLOT, ignore_errors=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks (else no group)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests that share a built
     warehouse run in one worker, so it is built once there: the users of ops_history, then those of
