@@ -19,7 +19,8 @@ def planned_node_ids(*paths: str) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "1", "--dist", "loadgroup", "--setup-plan", "-v",
          "-p", "no:cacheprovider", *paths],
-        cwd=REPO, env={**os.environ, "PYTEST_ADDOPTS": ""}, capture_output=True, text=True, check=False,
+        cwd=REPO, env={**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
+                       "PYTEST_ADDOPTS": ""}, capture_output=True, text=True, check=False,
         timeout=600)
     assert result.returncode in (0, 5), result.stdout[-3000:] + result.stderr[-3000:]
     return [line.split()[0] for line in result.stdout.splitlines() if line.startswith("tests/") and "::" in line]
