@@ -96,8 +96,10 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
     if full_refresh:
         cmd.append("--full-refresh")
     with in_slot(database) as slot:
-        return subprocess.run(cmd, cwd=REPO, env=dbt_env(landing, slot, as_of), capture_output=True, text=True,
-                              check=False)
+        env = dbt_env(landing, slot, as_of)
+        if published:  # its own saved parse: a --vars value makes the plain builds' parse full again
+            env["DBT_TARGET_PATH"] = str(SLOT / "target-published")
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
 
 
 # The nightly job's own dbt target (saved parse, manifest) for every CLI run of this process: runs
