@@ -96,8 +96,10 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
     if full_refresh:
         cmd.append("--full-refresh")
     with in_slot(database) as slot:
-        return subprocess.run(cmd, cwd=REPO, env=dbt_env(landing, slot, as_of), capture_output=True, text=True,
-                              check=False)
+        env = dbt_env(landing, slot, as_of)
+        if published:  # its own saved parse: a --vars value makes the plain builds' parse full again
+            env["DBT_TARGET_PATH"] = str(SLOT / "target-published")
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
 
 
 # The nightly job's own dbt target (saved parse, manifest) for every CLI run of this process: runs
@@ -123,6 +125,7 @@ def pytest_sessionfinish() -> None:
     shutil.rmtree(SLOT, ignore_errors=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks (else no group)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`), tests that share a built
     warehouse run in one worker, so it is built once there: the users of ops_history, then those of

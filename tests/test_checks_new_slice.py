@@ -5,7 +5,6 @@ nightly job's code fingerprint nothing is sliced."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, REPO, dbt_build
+from tests.conftest import FIXTURES, REPO, dbt_build, dbt_env, in_slot
 
 AS_OF = "2026-03-10"
 NEW_FILE = "webforms/2026-03-09/submissions_009.jsonl"
@@ -27,21 +26,25 @@ def _tested(database: Path) -> set[str]:
 
 
 def _compile(landing: Path, database: Path, select: str) -> list[str]:
-    """The SQL of the tests on `select` as a build would run them now (dbt compile, no build)."""
-    work = database.parent
-    shutil.rmtree(work / "compiled", ignore_errors=True)
-    env = {**os.environ, "CONSENT_LEDGER_LANDING": str(landing), "CONSENT_LEDGER_WORKING_DB": str(database),
-           "DBT_TARGET_PATH": str(work / "compiled"), "DBT_LOG_PATH": str(work / "logs"),
-           "CONSENT_LEDGER_AS_OF": AS_OF}
-    result = subprocess.run([str(Path(sys.executable).with_name("dbt")), "compile", "--profiles-dir", str(REPO),
-                             "--project-dir", str(REPO), "--select", select],
-                            cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
-    # a generic test compiles into a folder named after the YAML file that declares it
-    return [p.read_text() for p in (work / "compiled" / "compiled").rglob("*.sql") if p.parent.suffix == ".yml"]
+    """The SQL of the tests on `select` as a build would run them now (dbt compile, no build), in
+    this process's slot with its target (tests/conftest.py), so dbt parses partially, as after
+    the builds above, instead of the whole project for each compile."""
+    dbt = Path(sys.executable).with_name("dbt")
+    with in_slot(database) as slot:
+        env = dbt_env(landing, slot, AS_OF)
+        compiled = Path(env["DBT_TARGET_PATH"]) / "compiled"
+        shutil.rmtree(compiled, ignore_errors=True)  # only this compile's SQL is read below
+        result = subprocess.run([str(dbt), "compile", "--profiles-dir", str(REPO), "--project-dir", str(REPO),
+                                 "--select", select], cwd=REPO, env=env, capture_output=True, text=True,
+                                check=False)
+        assert result.returncode == 0, result.stdout[-4000:]
+        # a generic test compiles into a folder named after the YAML file that declares it
+        return [p.read_text() for p in compiled.rglob("*.sql") if p.parent.suffix == ".yml"]
 
 
 def test_row_level_tests_read_only_files_not_yet_tested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two builds and three compiles of one landing copy, all in this process's slot (one dbt
+    profile and target: the first parse is the only full one)."""
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "landing" / "nightly_rules", landing)
     database = tmp_path / "work" / "work.duckdb"

@@ -137,3 +137,50 @@ def test_a_cli_run_is_in_the_instances_run_history(nightly_run: tuple[Path, subp
         runs = instance.get_runs()
     assert [(r.job_name, r.status, r.tags.get("dagster/partition")) for r in runs] == [
         ("nightly", DagsterRunStatus.SUCCESS, AS_OF)]
+
+
+def test_a_run_records_its_events_without_a_connection_per_event(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: Dagster's SQLite event log opened a new connection (a new SQLAlchemy engine, and in
+    WAL mode a checkpoint on close) for each write, ~3000 for one nightly run of a small landing.
+    The instance the CLI opens keeps one connection per database file for the run; the UI's plain
+    instance still reads every event and the asset index."""
+    import sqlite3.dbapi2
+
+    from dagster import AssetKey, AssetMaterialization, DagsterEventType, DagsterInstance, job, op
+
+    from orchestration.lib.instance import open_instance
+
+    events = 60
+
+    @op
+    def chatty(context) -> None:
+        for number in range(events):
+            context.log_event(AssetMaterialization(asset_key=f"a{number}"))
+
+    @job
+    def many_events() -> None:
+        chatty()
+
+    home = tmp_path / "dagster"
+    opened: list[object] = []
+    connect = sqlite3.dbapi2.connect  # what SQLAlchemy's SQLite dialect calls
+
+    def counting_connect(*args: object, **kwargs: object) -> sqlite3.dbapi2.Connection:
+        opened.append(args[0] if args else kwargs.get("database"))
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    with open_instance(home) as instance:
+        monkeypatch.setattr(sqlite3.dbapi2, "connect", counting_connect)
+        result = many_events.execute_in_process(instance=instance)
+        monkeypatch.undo()
+    assert result.success
+    # the event log (the run's shard, the index shard): a few connections, not one per write
+    event_log = [path for path in opened if Path(str(path)).parent.name == "runs"]
+    assert event_log and len(event_log) <= 4, f"{len(event_log)} event log connections for {events} events"
+    with DagsterInstance.from_config(str(home)) as ui:
+        [run] = ui.get_runs()
+        stored = ui.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        latest = ui.get_latest_materialization_event(AssetKey(f"a{events - 1}"))
+    assert len(stored) == events
+    assert latest is not None and latest.run_id == run.run_id

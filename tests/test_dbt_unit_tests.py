@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, dbt_env
+from tests.conftest import REPO, dbt_env, in_slot
 
 
 def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
@@ -21,18 +21,21 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
     database = tmp_path / "unit.duckdb"
     dbt = Path(sys.executable).with_name("dbt")
     project = ["--profiles-dir", str(REPO), "--project-dir", str(REPO)]
-    env = dbt_env(landing, database, "2026-03-10")
-    # the relations first (a unit test of an incremental model reads the columns of `this`), then
-    # every unit test
-    for step in (["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
-                 ["test", "--select", "resource_type:unit_test"]):
-        result = subprocess.run([str(dbt), *step, *project], cwd=REPO, env=env, capture_output=True,
-                                text=True, check=False)
-        assert result.returncode == 0, result.stdout[-6000:]
+    # in this process's slot like every dbt_build (tests/conftest.py), so dbt parses partially
+    with in_slot(database) as slot:
+        env = dbt_env(landing, slot, "2026-03-10")
+        target = Path(env["DBT_TARGET_PATH"])
+        # the relations first (a unit test of an incremental model reads the columns of `this`), then
+        # every unit test
+        for step in (["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+                     ["test", "--select", "resource_type:unit_test"]):
+            result = subprocess.run([str(dbt), *step, *project], cwd=REPO, env=env, capture_output=True,
+                                    text=True, check=False)
+            assert result.returncode == 0, result.stdout[-6000:]
+        manifest = json.loads((target / "manifest.json").read_text())
+        results = json.loads((target / "run_results.json").read_text())["results"]
 
-    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     defined = {node for node in manifest["unit_tests"]}
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert defined, "no dbt unit test found"
     assert set(ran) == defined, f"not run: {sorted(defined - set(ran))[:5]}"

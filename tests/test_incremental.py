@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, REPO, dbt_build
+from tests.conftest import FIXTURES, REPO, dbt_build, dbt_env, in_slot
 
 AS_OF = "2026-03-10"
 GENERATED_END = "2026-03-09"
@@ -139,20 +139,23 @@ def test_a_new_run_date_reuses_the_parse(tmp_path: Path) -> None:
     """The run date reaches dbt in CONSENT_LEDGER_AS_OF, not as a dbt var: the next night's parse is
     partial, not full ("Unable to do partial parsing because config vars ... changed"), and the SQL
     it compiles is for the new date."""
-    env = {**os.environ, "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
-           "CONSENT_LEDGER_WORKING_DB": str(tmp_path / "work.duckdb")}
     dbt = [str(Path(sys.executable).with_name("dbt")), "--debug", "--log-format", "json"]
     where = ["--profiles-dir", str(REPO), "--project-dir", str(REPO)]
     events = []
-    for as_of, command in (("2026-03-10", ["parse"]), ("2026-03-11", ["compile", "--select", "consent_status"])):
-        result = subprocess.run(dbt + command + where, cwd=REPO, env={**env, "CONSENT_LEDGER_AS_OF": as_of},
-                                capture_output=True, text=True, check=False)
-        assert result.returncode == 0, result.stdout[-3000:]
-        events.append({json.loads(line)["info"]["name"] for line in result.stdout.splitlines()
-                       if line.startswith("{")})
+    # in this process's slot (tests/conftest.py): its saved parse, if any, is reused by the first step
+    with in_slot(tmp_path / "work.duckdb") as slot:
+        env = dbt_env(tmp_path, slot, "2026-03-10")
+        compiled_sql = Path(env["DBT_TARGET_PATH"]) / "compiled"
+        shutil.rmtree(compiled_sql, ignore_errors=True)  # an earlier build's SQL is not this compile's
+        for as_of, command in (("2026-03-10", ["parse"]), ("2026-03-11", ["compile", "--select", "consent_status"])):
+            result = subprocess.run(dbt + command + where, cwd=REPO, env={**env, "CONSENT_LEDGER_AS_OF": as_of},
+                                    capture_output=True, text=True, check=False)
+            assert result.returncode == 0, result.stdout[-3000:]
+            events.append({json.loads(line)["info"]["name"] for line in result.stdout.splitlines()
+                           if line.startswith("{")})
+        compiled = next(compiled_sql.rglob("consent_status.sql")).read_text()
     assert "UnableToPartialParse" not in events[1]
     assert events[1] & {"PartialParsingSkipParsing", "PartialParsingEnabled"}
-    compiled = next((tmp_path / "target" / "compiled").rglob("consent_status.sql")).read_text()
     assert "cast('2026-03-11' as date)" in compiled
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import REPO, dbt_build, dbt_env
+from tests.conftest import REPO, dbt_build, dbt_env, in_slot
 
 MAPPED = "intermediate.int_webforms_events__mapped"
 UNIONED = "intermediate.int_consent_events__unioned"
@@ -134,9 +134,12 @@ def _build_project(project: Path, landing: Path, database: Path, as_of: str, ful
            "--select", "+int_webforms_events__mapped", "--exclude", *EXCLUDE.split()]
     if full_refresh:
         cmd.append("--full-refresh")
-    env = {**dbt_env(landing, database, as_of), "DBT_TARGET_PATH": str(project / "target"),
-           "DBT_LOG_PATH": str(project / "logs"), "PYTHONPATH": os.environ.get("PYTHONPATH", str(REPO))}
-    result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
+    # on the slot's database path (tests/conftest.py), so the three builds of a test share one profile
+    # and the project copy's target parses partially after the first
+    with in_slot(database) as slot:
+        env = {**dbt_env(landing, slot, as_of), "DBT_TARGET_PATH": str(project / "target"),
+               "DBT_LOG_PATH": str(project / "logs"), "PYTHONPATH": os.environ.get("PYTHONPATH", str(REPO))}
+        result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
 
 

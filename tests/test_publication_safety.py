@@ -69,8 +69,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def site(first_run: Path) -> dict:
+def restore(first_run: Path) -> dict:
     """A landing copy, a published warehouse built from it, and the environment for the CLI: the
     module's first run restored (modes and times kept), whatever the previous test did to it."""
     live = first_run / "site"
@@ -78,6 +77,12 @@ def site(first_run: Path) -> dict:
     shutil.copytree(first_run / "template", live, symlinks=True)
     return {"landing": live / "landing", "warehouse": live / "warehouse" / "ledger.duckdb",
             "env": site_env(live), "root": live}
+
+
+@pytest.fixture
+def site(first_run: Path) -> dict:
+    """The module's first run, restored for this test (`restore`)."""
+    return restore(first_run)
 
 
 def events_in(warehouse: Path) -> int:
@@ -152,17 +157,49 @@ def test_unreadable_landing_file_blocks_publication(site: dict) -> None:
     assert "NOT published" in report
 
 
-def test_reader_keeps_a_consistent_view_through_a_run(site: dict) -> None:
+# The next two tests share one second night (`overlapping_runs`): a run with a reader open on the
+# published file throughout and a second run started while the first holds the lock. They run in
+# one worker (the group below), so that night is run once for both.
+OVERLAPPING = pytest.mark.xdist_group("publication_safety_overlapping_runs")
+
+
+@pytest.fixture(scope="module")
+def overlapping_runs(first_run: Path) -> dict:
+    """On the restored first run, with one new submission landed: a reader opens the published file,
+    a run starts, a second run is started once the first holds the warehouse lock, then the first
+    finishes. What each saw is kept (the site itself is restored again by the next test)."""
+    site = restore(first_run)
     add_submission(site["landing"], "2026-03-07", "s-new-1")
     reader = connect_published(site["warehouse"])
-    before = reader.execute("select count(*) from consent.consent_events").fetchone()[0]
-    result = cli("run", "--as-of", AS_OF, env=site["env"])
-    assert result.returncode == 0, result.stdout[-3000:]
+    try:
+        before = reader.execute("select count(*) from consent.consent_events").fetchone()[0]
+        first = start_cli("run", "--as-of", AS_OF, env=site["env"])
+        lock = site["warehouse"].parent / f".{site['warehouse'].name}.lock"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+            time.sleep(0.2)
+        second = cli("run", "--as-of", AS_OF, env=site["env"])
+        out, _ = first.communicate(timeout=900)
+        # the open reader, after the run: the state it opened
+        reader_after = reader.execute("select count(*) from consent.consent_events").fetchone()[0]
+        reader_unbalanced = reader.execute(
+            "select count(*) from audit.load_reconciliation where not is_balanced").fetchone()[0]
+    finally:
+        reader.close()
+    return {"before": before, "first": first, "first_output": out, "second": second,
+            "reader_after": reader_after, "reader_unbalanced": reader_unbalanced,
+            "events_after": events_in(site["warehouse"])}
+
+
+@OVERLAPPING
+def test_reader_keeps_a_consistent_view_through_a_run(overlapping_runs: dict) -> None:
+    """Shares its run with the concurrent-run test (`overlapping_runs`)."""
+    runs = overlapping_runs
+    assert runs["first"].returncode == 0, runs["first_output"][-3000:]
     # the open reader still sees the state it opened; a new reader sees the new one
-    assert reader.execute("select count(*) from consent.consent_events").fetchone()[0] == before
-    assert reader.execute("select count(*) from audit.load_reconciliation where not is_balanced").fetchone()[0] == 0
-    reader.close()
-    assert events_in(site["warehouse"]) == before + 1
+    assert runs["reader_after"] == runs["before"]
+    assert runs["reader_unbalanced"] == 0
+    assert runs["events_after"] == runs["before"] + 1
 
 
 def test_run_killed_mid_build_leaves_the_published_file_and_the_next_run_succeeds(site: dict) -> None:
@@ -188,19 +225,14 @@ def test_run_killed_mid_build_leaves_the_published_file_and_the_next_run_succeed
     assert digest(site["warehouse"]) != before
 
 
-def test_second_concurrent_run_is_refused_and_corrupts_nothing(site: dict) -> None:
-    add_submission(site["landing"], "2026-03-07", "s-new-3")
-    first = start_cli("run", "--as-of", AS_OF, env=site["env"])
-    lock = site["warehouse"].parent / f".{site['warehouse'].name}.lock"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
-        time.sleep(0.2)
-    second = cli("run", "--as-of", AS_OF, env=site["env"])
-    out, _ = first.communicate(timeout=900)
+@OVERLAPPING
+def test_second_concurrent_run_is_refused_and_corrupts_nothing(overlapping_runs: dict) -> None:
+    """Shares its runs with the reader test (`overlapping_runs`)."""
+    second, first = overlapping_runs["second"], overlapping_runs["first"]
     assert second.returncode == EXIT_BUSY
     assert "another Consent Ledger run" in second.stderr
-    assert first.returncode == 0, out[-3000:]
-    assert events_in(site["warehouse"]) > 0
+    assert first.returncode == 0, overlapping_runs["first_output"][-3000:]
+    assert overlapping_runs["events_after"] > 0
 
 
 LEFTOVER_PATTERNS = (".*.publishing", ".*.publishing.wal", ".*.tmp-*")

@@ -8,6 +8,10 @@ touches nothing; the next night's purge touches only the new night's lines and t
 only the new file; a table rebuilt from the landing is purged again; a stale declaration stops
 the purge; the compaction leaves no purged byte in the file; a file whose name holds her address
 loses its path (kept only in base_landing__scan) and stays known by its path_key.
+
+What is shared: night one is built once (module fixture `night_one`); each test purges its own copy
+of that file. Every build and purge runs in this process's slot (tests/conftest.py `in_slot`), so
+dbt parses the whole project once, not once per purge.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import NIGHTLY_LANDING, REPO, dbt_build, dbt_env
+from tests.conftest import NIGHTLY_LANDING, REPO, dbt_build, dbt_env, in_slot
 from tests.expected import key
 
 AS_OF, NEXT_NIGHT = "2026-03-10", "2026-03-11"
@@ -82,14 +86,21 @@ def purge(landing: Path, database: Path, as_of: str) -> dict[str, int]:
     return {relation: rows for relation, (rows, _) in purge_counts(landing, database, as_of).items()}
 
 
+def run_purge(landing: Path, database: Path, as_of: str, run_id: str) -> subprocess.CompletedProcess[str]:
+    """`dbt run-operation purge_erased_personal_data` on `database`, in this process's slot like
+    every dbt_build (tests/conftest.py: one profile and target, so dbt parses partially)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    with in_slot(database) as slot:
+        return subprocess.run(
+            [str(dbt), "run-operation", "purge_erased_personal_data", "--args", json.dumps({"run_id": run_id}),
+             "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
+            cwd=REPO, env=dbt_env(landing, slot, as_of), capture_output=True, text=True, check=False)
+
+
 def purge_counts(landing: Path, database: Path, as_of: str) -> dict[str, tuple[int, int]]:
     """The purge; per relation, the rows purged and how many of them held an address."""
     run_id = uuid.uuid4().hex
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [str(dbt), "run-operation", "purge_erased_personal_data", "--args", json.dumps({"run_id": run_id}),
-         "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
-        cwd=REPO, env=dbt_env(landing, database, as_of), capture_output=True, text=True, check=False)
+    result = run_purge(landing, database, as_of, run_id)
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute("select relation_name, rows_purged, rows_with_address from main.erasure_purges "
@@ -267,11 +278,7 @@ def test_a_stale_declaration_stops_the_purge(night_one: dict[str, Path]) -> None
     database = copy_of(night_one, "stale")
     with duckdb.connect(str(database)) as con:
         con.execute("drop table staging.stg_webforms__submissions")
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [str(dbt), "run-operation", "purge_erased_personal_data", "--args", json.dumps({"run_id": "stale"}),
-         "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
-        cwd=REPO, env=dbt_env(night_one["landing"], database, AS_OF), capture_output=True, text=True, check=False)
+    result = run_purge(night_one["landing"], database, AS_OF, "stale")
     assert result.returncode != 0
     assert "declares stg_webforms__submissions, which is not in the working store" in result.stdout
 

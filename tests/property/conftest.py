@@ -4,14 +4,12 @@ and the model's answer per cell."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, query
+from tests.conftest import REPO, dbt_env, in_slot, query
 
 # consent_status and the resolver's per-contact state (written after it), so a second night is
 # resolved incrementally, for the affected contacts only, as in the nightly job
@@ -19,8 +17,10 @@ SELECT = "+consent_status +int_contacts__resolution_state"
 
 
 class Workspace:
-    """A fixed landing folder, working database and dbt target for a series of builds: dbt sees the
-    same profile each time, so it can reuse its parse (partial parsing) while the content changes."""
+    """A fixed landing folder and working database for a series of builds. Each build runs in this
+    process's slot with its target (tests/conftest.py `in_slot`), and the run date reaches dbt in
+    the environment as in the nightly job (a new `--vars` value would make dbt parse the whole
+    project again), so dbt reuses its parse (partial parsing) while the content changes."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -39,19 +39,12 @@ class Workspace:
     def build(self, as_of: str) -> None:
         """`dbt build` of the seeds and models behind consent_status (incremental when the database
         exists), as tests/conftest.py dbt_build runs dbt."""
-        env = {
-            **os.environ,
-            "CONSENT_LEDGER_LANDING": str(self.landing.resolve()),
-            "CONSENT_LEDGER_WORKING_DB": str(self.database.resolve()),
-            "DBT_TARGET_PATH": str(self.root / "target"),
-            "DBT_LOG_PATH": str(self.root / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
         dbt = Path(sys.executable).with_name("dbt")
         cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO),
-               "--vars", json.dumps({"as_of": as_of}), "--select", SELECT,
-               "--resource-type", "seed", "--resource-type", "model"]
-        result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+               "--select", SELECT, "--resource-type", "seed", "--resource-type", "model"]
+        with in_slot(self.database) as slot:
+            result = subprocess.run(cmd, cwd=REPO, env=dbt_env(self.landing, slot, as_of), capture_output=True,
+                                    text=True, check=False)
         assert result.returncode == 0, result.stdout[-6000:]
 
     def status(self) -> Cells:
