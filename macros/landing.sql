@@ -167,10 +167,21 @@
     nullif(trim(fields[list_position(header, '{{ name }}')]), '')
 {%- endmacro %}
 
+{#- The last published warehouse file, or none before the first publish. The orchestrator passes
+    it in the environment (CONSENT_LEDGER_PUBLISHED_DB, set only when the file exists), read only
+    when SQL is compiled for execution, as the run date is (macros/run_dates.sql): as a dbt var it
+    first appeared on a warehouse's second night and made dbt re-parse the whole project. A dbt var
+    `published_db` still wins (a hand-run build). -#}
+{% macro published_path() -%}
+    {%- set path = var('published_db', none) -%}
+    {%- if not path and execute -%}{%- set path = env_var('CONSENT_LEDGER_PUBLISHED_DB', '') -%}{%- endif -%}
+    {{ return(path or none) }}
+{%- endmacro %}
+
 {#- The published warehouse, attached read-only while a model reads what was published before
     (the publish step only writes it under the run lock, after dbt has finished). -#}
 {% macro attach_published() -%}
-    {%- set path = var('published_db', none) -%}
+    {%- set path = published_path() -%}
     {%- if path -%}
     {#- with a key (orchestration/lib/encryption.py, target `encrypted`) the file is encrypted; the key
         is a DuckDB variable the dbt plugin sets, never SQL text nor read here (dbt would keep it
@@ -183,7 +194,7 @@
 {%- endmacro %}
 
 {% macro detach_published() -%}
-    {%- if var('published_db', none) -%}detach database if exists published_warehouse{%- else -%}select 1{%- endif -%}
+    {%- if published_path() -%}detach database if exists published_warehouse{%- else -%}select 1{%- endif -%}
 {%- endmacro %}
 
 {#- A landing date folder name (yyyy-mm-dd) as a date; anything else (2026-13-45, latest) is null. -#}

@@ -1,11 +1,11 @@
 {#- The history the publish step keeps in the published warehouse (audit.publications and
     audit.publication_ledger) is read by int_publication_ledger__published, which attaches the
-    published file (var published_db) read-only; int_tool_suppressions__published reads what that
+    published file (macros/landing.sql published_path) read-only; int_tool_suppressions__published reads what that
     file published to the tools the same way. These macros tell it which tables
     that file has: a file published before the ledger existed has none, and its history is then
     taken from what it published (audit.withdrawal_sla, consent.contacts). -#}
 {% macro published_tables() -%}
-    {%- if not execute or not var('published_db', none) -%}{{ return([]) }}{%- endif -%}
+    {%- if not execute or not published_path() -%}{{ return([]) }}{%- endif -%}
     {%- do run_query(attach_published()) -%}
     {%- set sql -%}
         select table_schema || '.' || table_name

@@ -6,7 +6,6 @@ The dbt unit tests check the SQL, not a fixture's data: they run once, in tests/
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -40,7 +39,7 @@ def dbt_env(landing: Path, database: Path, as_of: str) -> dict[str, str]:
     """The environment the nightly job gives dbt: its own database, target and log folders."""
     work = database.parent
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "CONSENT_LEDGER_PUBLISHED_DB"},
         "CONSENT_LEDGER_LANDING": str(landing.resolve()),
         "CONSENT_LEDGER_WORKING_DB": str(database.resolve()),
         "DBT_TARGET_PATH": str(work / "target"),
@@ -87,8 +86,6 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
     `published` is the last published file (withdrawal_sla reads it)."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO)]
-    if published:
-        cmd += ["--vars", json.dumps({"published_db": str(published)})]
     if select:
         cmd += ["--select", select]
     excluded = exclude.split() if exclude else []
@@ -97,8 +94,8 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
         cmd.append("--full-refresh")
     with in_slot(database) as slot:
         env = dbt_env(landing, slot, as_of)
-        if published:  # its own saved parse: a --vars value makes the plain builds' parse full again
-            env["DBT_TARGET_PATH"] = str(SLOT / "target-published")
+        if published:  # as the nightly job passes it: read at execution, so the parse stays partial
+            env["CONSENT_LEDGER_PUBLISHED_DB"] = str(published)
         return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
 
 

@@ -80,17 +80,18 @@ PARSE_STAMP = "consent_ledger_parse.json"
 
 
 def _parse_state() -> dict[str, Any]:
-    """What the saved manifest depends on besides file contents: dbt vars, the environment
-    profiles.yml and the macros read while parsing (never the run date), the dbt version."""
+    """What the saved manifest depends on besides file contents: the environment profiles.yml and
+    the macros read while parsing (never the run date nor the published file, read at execution
+    only), the dbt version."""
     from importlib.metadata import version
 
-    from orchestration.defs.dbt.resources import AS_OF_ENV, dbt_vars
+    from orchestration.defs.dbt.resources import AS_OF_ENV, PUBLISHED_ENV
 
     env = {k: v for k, v in sorted(os.environ.items())
-           if (k.startswith(("CONSENT_LEDGER_", "DBT_")) and k != AS_OF_ENV)}
+           if (k.startswith(("CONSENT_LEDGER_", "DBT_")) and k not in (AS_OF_ENV, PUBLISHED_ENV))}
     if encryption.KEY_ENV in env:  # whether a key is set changes the target; the key is never written
         env[encryption.KEY_ENV] = "set"
-    return {"vars": dbt_vars(), "env": env, "dbt": version("dbt-core")}
+    return {"env": env, "dbt": version("dbt-core")}
 
 
 def _manifest_is_current(target: Path) -> bool:
@@ -113,10 +114,10 @@ def _manifest_is_current(target: Path) -> bool:
 
 
 def _prepare_manifest() -> None:
-    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first, with
-    the build's vars, so the build reuses this parse. Skipped when nothing it depends on changed
+    """dagster-dbt reads target/manifest.json at import; outside `dagster dev` we parse first, as
+    the build will (no dbt vars), so the build reuses this parse. Skipped when nothing it depends on changed
     (each `dbt parse` is seconds of CPU even when dbt's partial parsing has nothing to do)."""
-    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
+    from orchestration.defs.dbt.resources import dbt_executable
 
     target = paths.dbt_target()
     if _manifest_is_current(target):
@@ -124,8 +125,6 @@ def _prepare_manifest() -> None:
     state = _parse_state()
     command = [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(paths.REPO_ROOT),
                "--project-dir", str(paths.REPO_ROOT)]
-    if variables := dbt_vars():
-        command += ["--vars", json.dumps(variables)]
     env = {**os.environ, "DBT_TARGET_PATH": str(target)}
     result = subprocess.run(command, cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True,
                             check=False)

@@ -13,7 +13,7 @@ from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec, 
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_shared.record import replace  # AssetCheckSpec is an immutable record
 
-from orchestration.defs.dbt.resources import DBT_PROJECT, dbt_vars, export_as_of, export_environment
+from orchestration.defs.dbt.resources import DBT_PROJECT, export_as_of, export_environment, export_published
 from orchestration.defs.partitions import DAILY
 from orchestration.lib import paths
 from orchestration.lib.lock import warehouse_lock
@@ -136,11 +136,10 @@ def consent_ledger_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     """Build the working database for the partition's run date (CONSENT_LEDGER_AS_OF)."""
     export_environment()
     export_as_of(context.partition_key)
+    export_published()
     os.environ[FINGERPRINT_ENV] = code_fingerprint()
     # unit tests check the SQL, not the data: they run once per suite (make unit, tests/test_dbt_unit_tests.py)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    if variables := dbt_vars():
-        args += ["--vars", json.dumps(variables)]
     full_refresh = context.op_execution_context.run.tags.get("consent_ledger/full_refresh") == "true"
     if full_refresh or _is_backfill(paths.working_db(), context.partition_key):
         args.append("--full-refresh")

@@ -7,7 +7,6 @@ import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
@@ -17,6 +16,7 @@ from orchestration.lib import paths
 DBT_PROJECT = DbtProject(project_dir=paths.REPO_ROOT, profiles_dir=paths.REPO_ROOT, target_path=paths.dbt_target())
 
 AS_OF_ENV = "CONSENT_LEDGER_AS_OF"
+PUBLISHED_ENV = "CONSENT_LEDGER_PUBLISHED_DB"
 
 
 def export_environment() -> None:
@@ -30,11 +30,15 @@ def export_as_of(as_of: str) -> None:
     os.environ[AS_OF_ENV] = as_of
 
 
-def dbt_vars() -> dict[str, Any]:
-    """The dbt vars of every parse and build: the same each night once a warehouse is published,
-    so the saved parse stays valid. audit.withdrawal_sla reads the published file."""
+def export_published() -> None:
+    """The last published file reaches dbt in the environment, set only when it exists (the models
+    that read what was published: macros/landing.sql published_path). Not a dbt var: a var that
+    appears on a warehouse's second night made dbt re-parse the whole project, twice."""
     published = paths.published_db()
-    return {"published_db": str(published)} if published.exists() else {}
+    if published.exists():
+        os.environ[PUBLISHED_ENV] = str(published)
+    else:
+        os.environ.pop(PUBLISHED_ENV, None)
 
 
 def dbt_executable() -> str:

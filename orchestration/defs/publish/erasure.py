@@ -42,14 +42,13 @@ def purge_working_store(working: Path) -> int:
     """Purge erased contacts' personal data from the working database; compact it when a purged
     value held an address. Call only after a nightly or rerun publish (the ledger then holds every erasure by
     key) and while holding the warehouse lock. Returns the rows purged."""
-    from orchestration.defs.dbt.resources import dbt_executable, dbt_vars
+    from orchestration.defs.dbt.resources import dbt_executable
 
     run_id = uuid.uuid4().hex
+    # no --vars, as the build: the same saved parse (any var would make dbt re-parse everything)
     command = [dbt_executable(), "run-operation", "purge_erased_personal_data", "--args",
                json.dumps({"run_id": run_id}), "--profiles-dir", str(paths.REPO_ROOT),
                "--project-dir", str(paths.REPO_ROOT)]
-    if variables := dbt_vars():
-        command += ["--vars", json.dumps(variables)]  # the build's parse state: no re-parse
     env = {**os.environ, "DBT_TARGET_PATH": str(paths.dbt_target()),
            "CONSENT_LEDGER_WORKING_DB": str(working)}
     result = subprocess.run(command, cwd=paths.REPO_ROOT, env=env, capture_output=True, text=True,
