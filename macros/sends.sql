@@ -10,17 +10,18 @@
 
 {#- The send ids (sent_by_system, send_id) whose readings int_sends__linked judges again tonight:
     those read in a changed file (staged at a version the model does not hold), those of a stored
-    line of a file version no longer staged (its reading may have outranked another), and those of
-    a stored line the run date judges otherwise. The file lists are constants (query_values), so
-    with none the query reads no row. -#}
+    reading of a file version no longer staged (it may have outranked another), and those of a
+    stored line the run date judges otherwise. Only readings (no header, no parse error) rank, so
+    only theirs count: a header's fields are its column names, the same in every file. The file
+    lists are constants (query_values), so with none the query reads no row. -#}
 {% macro affected_send_ids(changed_files, stale_files, any_run_date, send_reasons) -%}
     select sent_by_system, send_id
     from {{ ref('stg_sends__sends') }}
-    where {{ value_in('file_name', changed_files) }} and send_id is not null
+    where {{ value_in('file_name', changed_files) }} and not is_header and parse_error is null
     union
     select sent_by_system, send_id
     from {{ this }}
-    where {{ value_in('file_name', stale_files) }} and send_id is not null
+    where {{ value_in('file_name', stale_files) }} and reason in {{ send_reasons }}
     union
     select sent_by_system, send_id
     from {{ this }}

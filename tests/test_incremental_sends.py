@@ -275,13 +275,18 @@ def test_each_night_the_sends_lines_equal_a_full_refresh(tmp_path: Path) -> None
         with duckdb.connect(str(database), read_only=True) as con:
             reasons[night] = dict(((f, n), r) for f, n, r in con.execute(
                 "select file_name, line_number, reason from intermediate.int_sends__linked").fetchall())
-    # the fixture exercises what it says
-    assert reasons[NIGHTS[1]][(b, 2)] == "conflicting_send_id"
-    assert reasons[NIGHTS[1]][(a, 3)] == reasons[NIGHTS[1]][(b, 3)] == "sent_after_as_of"
-    # a.csv read again: its s-conf line (still the first reading) now has b.csv's content, so
-    # b.csv's line, in no file read tonight, is a redelivery now
-    assert reasons[NIGHTS[2]][(a, 2)] == "send_record"
-    assert reasons[NIGHTS[2]][(b, 2)] == "send_record_redelivered"
-    assert reasons[NIGHTS[2]][(a, 3)] == "send_record"  # let in by the last run date
-    assert reasons[NIGHTS[2]][(b, 3)] == "send_record_redelivered"
-    assert reasons[NIGHTS[2]][(c, 1)] == "conflicting_send_id"
+            written_last = set(con.execute(
+                "select file_name, line_number from intermediate.int_sends__linked "
+                "where written_at = (select max(written_at) from intermediate.int_sends__linked)").fetchall())
+    # the fixture exercises what it says (line 1 is the header)
+    assert reasons[NIGHTS[1]][(b, 3)] == "conflicting_send_id"
+    assert reasons[NIGHTS[1]][(a, 4)] == reasons[NIGHTS[1]][(b, 4)] == "sent_after_as_of"
+    # a.csv read again: its s-conf line now has b.csv's content and was read last, so b.csv's
+    # reading, in no file read tonight, is the send now
+    assert reasons[NIGHTS[2]][(a, 3)] == "send_record_redelivered"
+    assert reasons[NIGHTS[2]][(b, 3)] == "send_record"
+    assert reasons[NIGHTS[2]][(a, 4)] == "send_record"  # let in by the last run date
+    assert reasons[NIGHTS[2]][(b, 4)] == "send_record_redelivered"
+    assert reasons[NIGHTS[2]][(c, 2)] == "conflicting_send_id"
+    # the last night rewrote the read files and the other readings of their send ids, not b.csv's header
+    assert written_last == {(a, n) for n in range(1, 5)} | {(c, 1), (c, 2)} | {(b, 2), (b, 3), (b, 4)}

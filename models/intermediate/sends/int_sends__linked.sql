@@ -61,7 +61,7 @@
         {%- set files = query_values(
             "with affected as (" ~ affected_sql ~ ") select distinct staged.file_name from "
             ~ ref('stg_sends__sends') ~ " as staged inner join affected"
-            ~ " on affected.send_id = staged.send_id"
+            ~ " on not staged.is_header and affected.send_id = staged.send_id"
             ~ " and affected.sent_by_system is not distinct from staged.sent_by_system") -%}
         {%- set slice = value_in('file_name', ((files or []) + (changed_files or [])) | unique | list) -%}
         {%- set judged = value_in('file_name', changed_files) -%}
@@ -128,7 +128,8 @@ judged as (
     where {{ judged }}
         or exists (
             select 1 from affected
-            where affected.send_id = ranked.send_id
+            where not ranked.is_header
+                and affected.send_id = ranked.send_id
                 and affected.sent_by_system is not distinct from ranked.sent_by_system
         )
     {%- endif %}
