@@ -290,3 +290,41 @@ def test_each_night_the_sends_lines_equal_a_full_refresh(tmp_path: Path) -> None
     assert reasons[NIGHTS[2]][(c, 2)] == "conflicting_send_id"
     # the last night rewrote the read files and the other readings of their send ids, not b.csv's header
     assert written_last == {(a, n) for n in range(1, 5)} | {(c, 1), (c, 2)} | {(b, 2), (b, 3), (b, 4)}
+
+
+def test_a_purged_sends_line_stays_purged_when_judged_again(tmp_path: Path) -> None:
+    """An erased person's send is purged from the sends tables (macros/purge.sql); the next night
+    a file redelivers her send id, so her purged line is judged again: it is rewritten from the
+    purged staged line and still holds neither her text nor her address."""
+    from tests.test_purge import ADDRESS, purge
+
+    landing = tmp_path / "landing"
+    first = landing / "sends" / "2026-03-05" / "sends_a.csv"
+    first.parent.mkdir(parents=True)
+    sent = f"s-dana,2026-03-05T10:00:00Z,{ADDRESS},email,newsletter,nl-1,hubspot\n"
+    first.write_text(SENDS_HEADER + sent, encoding="utf-8")
+    requests = landing / "requests" / "2026-03-06" / "privacy_requests_purge.jsonl"
+    requests.parent.mkdir(parents=True)
+    requests.write_text(json.dumps({"request_id": "purge-dsr-1", "received_at": "2026-03-06T09:00:00Z",
+                                    "email": ADDRESS, "type": "erasure"}) + "\n", encoding="utf-8")
+    database = tmp_path / "work" / "work.duckdb"
+    database.parent.mkdir()
+    assert dbt_build(landing, database, "2026-03-10", exclude=TESTS).returncode == 0
+    assert purge(landing, database, "2026-03-10")
+    again = landing / "sends" / "2026-03-11" / "sends_b.csv"
+    again.parent.mkdir(parents=True)
+    again.write_text(SENDS_HEADER + sent, encoding="utf-8")
+    night = dbt_build(landing, database, "2026-03-11", exclude=TESTS)
+    assert night.returncode == 0, night.stdout[-3000:]
+    a = "sends/2026-03-05/sends_a.csv"
+    with duckdb.connect(str(database), read_only=True) as con:
+        linked = con.execute("select raw_text, email, reason, written_at = (select max(written_at) "
+                             "from intermediate.int_sends__linked) from intermediate.int_sends__linked "
+                             "where file_name = ? and line_number = 2", [a]).fetchall()
+        mapped = con.execute("select raw_text, email from intermediate.int_sends_events__mapped "
+                             "where file_name = ? and line_number = 2", [a]).fetchall()
+    assert len(linked) == 1
+    raw_text, email, reason, rewritten = linked[0]
+    assert rewritten and reason == "send_record"  # judged again tonight, still the first reading
+    assert raw_text.startswith("[erased line") and email is None
+    assert len(mapped) == 1 and mapped[0][0].startswith("[erased line") and mapped[0][1] is None
