@@ -7,14 +7,18 @@ and a send id read again with other content."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import dbt_build
+from tests.conftest import REPO, dbt_build, dbt_env, in_slot
 from tests.expected import key
 from tests.test_incremental import LOADED, TESTS, assert_same_published
+from tests.test_incremental_empty import scans
 
 NIGHTS = ("2026-01-13", "2026-01-14", "2026-01-15")
 SENDS_HEADER = "send_id,sent_at,email,channel,purpose,campaign_id,source_system\n"
@@ -170,3 +174,157 @@ def test_a_sends_file_read_again_without_a_line_lets_the_next_reading_count(tmp_
     expected = _sends_without_consent(full)
     assert ("s-dup", key("nobody@example.com"), "no_consent_record", "ZZ") in expected
     assert _sends_without_consent(database) == expected
+
+
+# the columns of a sends line that are its payload: the text and the address (issue 9: an empty
+# night reads neither, only keys)
+SENDS_PAYLOAD = frozenset({"raw_text", "email"})
+SENDS_INPUTS = ("stg_sends__sends", "int_sends__linked", "int_sends_events__mapped")
+
+
+def _payload_scans(database: Path, sql: str, profile: Path) -> list[str]:
+    """Each scan of a sends table that read rows and the text or address of a line."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        con.execute("pragma enable_profiling = 'json'")
+        con.execute(f"pragma profiling_output = '{profile}'")
+        con.execute(sql).fetchall()
+        con.execute("pragma disable_profiling")
+    read = []
+    for operator in json.loads(profile.read_text())["operator"]:
+        for scan in scans(operator):
+            info = scan.get("extra_info", {})
+            table = str(info.get("Table", "")).split(".")[-1]
+            projections = info.get("Projections", [])
+            columns = {c.strip() for c in (projections if isinstance(projections, list) else projections.split(","))}
+            if table in SENDS_INPUTS and columns & SENDS_PAYLOAD and scan.get("rows_scanned", 0) > 0:
+                read.append(f"{table}: {scan['rows_scanned']} rows of {sorted(columns & SENDS_PAYLOAD)}")
+    return read
+
+
+def test_an_empty_night_reads_no_raw_text_of_sends(tmp_path: Path) -> None:
+    """A second run of the last night with nothing new: the sends models find that no line is to be
+    judged again by reading keys only, and write nothing."""
+    landing = tmp_path / "landing"
+    for night in NIGHTS:
+        _land_night(landing, night)
+    database = tmp_path / "store" / "work.duckdb"  # catalog `work`, as in the slot the SQL is compiled in
+    database.parent.mkdir()
+    for night in NIGHTS:
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+    dbt = Path(sys.executable).with_name("dbt")
+    with in_slot(database) as slot:
+        env = dbt_env(landing, slot, NIGHTS[-1])
+        compiled = subprocess.run(
+            [str(dbt), "compile", "--select", "int_sends__linked", "int_sends_events__mapped",
+             "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+        folder = Path(env["DBT_TARGET_PATH"]) / "compiled" / "consent_ledger" / "models" / "intermediate" / "sends"
+        sql = {model: (folder / f"{model}.sql").read_text() for model in SENDS_INPUTS[1:]}
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    for model, text in sql.items():
+        with duckdb.connect(str(database), read_only=True) as con:
+            assert con.execute(f"select count(*) from ({text})").fetchone()[0] == 0, f"{model}: nothing is new"
+        assert _payload_scans(database, text, tmp_path / "profile.json") == [], model
+
+
+def _linked(database: Path) -> dict[str, list[tuple]]:
+    """int_sends__linked and int_sends_events__mapped, every column but when a row was written."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {table: con.execute(f"select * exclude (written_at) from intermediate.{table} order by all").fetchall()
+                for table in ("int_sends__linked", "int_sends_events__mapped")}
+
+
+def test_each_night_the_sends_lines_equal_a_full_refresh(tmp_path: Path) -> None:
+    """int_sends__linked and int_sends_events__mapped, judged night by night, equal a full refresh of
+    the same store after every night: a send id redelivered and reused in a later file, a send dated
+    after the run date that a later run date lets in (nothing else names it that night), the file
+    of a send id's first reading re-read with other content (the conflicting reading in another
+    file becomes the send), and a send id reused with other content in a third file."""
+    landing = tmp_path / "landing"
+    line = {
+        "red": "s-red,2026-01-12T10:00:00Z,ana@example.com,email,newsletter,nl-1,hubspot",
+        "conf-ana": "s-conf,2026-01-12T11:00:00Z,ana@example.com,email,newsletter,nl-1,hubspot",
+        "conf-bob": "s-conf,2026-01-12T11:00:00Z,bob@example.com,email,newsletter,nl-1,hubspot",
+        "fut": "s-fut,2026-01-15T10:00:00Z,ana@example.com,email,newsletter,nl-2,hubspot",
+        "red-other": "s-red,2026-01-12T10:00:00Z,ana@example.com,email,newsletter,nl-9,hubspot",
+    }
+    a, b, c = "sends/2026-01-13/sends_a.csv", "sends/2026-01-14/sends_b.csv", "sends/2026-01-15/sends_c.csv"
+    nights = {
+        NIGHTS[0]: {a: ["red", "conf-ana", "fut"]},
+        NIGHTS[1]: {b: ["red", "conf-bob", "fut"]},
+        NIGHTS[2]: {a: ["red", "conf-bob", "fut"], c: ["red-other"]},
+    }
+    database = tmp_path / "incremental" / "work.duckdb"
+    database.parent.mkdir()
+    copy = tmp_path / "full" / "work.duckdb"
+    copy.parent.mkdir()
+    reasons: dict[str, dict[tuple[str, int], str]] = {}
+    for night, files in nights.items():
+        for name, names in files.items():
+            path = landing / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(SENDS_HEADER + "".join(line[n] + "\n" for n in names), encoding="utf-8")
+        result = dbt_build(landing, database, night, exclude=TESTS)
+        assert result.returncode == 0, f"night of {night}: " + result.stdout[-3000:]
+        shutil.copy(database, copy)
+        full = dbt_build(landing, copy, night, select="int_sends__linked int_sends_events__mapped",
+                         exclude=TESTS, full_refresh=True)
+        assert full.returncode == 0, full.stdout[-3000:]
+        assert _linked(database) == _linked(copy), f"night of {night}"
+        with duckdb.connect(str(database), read_only=True) as con:
+            reasons[night] = dict(((f, n), r) for f, n, r in con.execute(
+                "select file_name, line_number, reason from intermediate.int_sends__linked").fetchall())
+            written_last = set(con.execute(
+                "select file_name, line_number from intermediate.int_sends__linked "
+                "where written_at = (select max(written_at) from intermediate.int_sends__linked)").fetchall())
+    # the fixture exercises what it says (line 1 is the header)
+    assert reasons[NIGHTS[1]][(b, 3)] == "conflicting_send_id"
+    assert reasons[NIGHTS[1]][(a, 4)] == reasons[NIGHTS[1]][(b, 4)] == "sent_after_as_of"
+    # a.csv read again: its s-conf line now has b.csv's content and was read last, so b.csv's
+    # reading, in no file read tonight, is the send now
+    assert reasons[NIGHTS[2]][(a, 3)] == "send_record_redelivered"
+    assert reasons[NIGHTS[2]][(b, 3)] == "send_record"
+    assert reasons[NIGHTS[2]][(a, 4)] == "send_record"  # let in by the last run date
+    assert reasons[NIGHTS[2]][(b, 4)] == "send_record_redelivered"
+    assert reasons[NIGHTS[2]][(c, 2)] == "conflicting_send_id"
+    # the last night rewrote the read files and the other readings of their send ids, not b.csv's header
+    assert written_last == {(a, n) for n in range(1, 5)} | {(c, 1), (c, 2)} | {(b, 2), (b, 3), (b, 4)}
+
+
+def test_a_purged_sends_line_stays_purged_when_judged_again(tmp_path: Path) -> None:
+    """An erased person's send is purged from the sends tables (macros/purge.sql); the next night
+    a file redelivers her send id, so her purged line is judged again: it is rewritten from the
+    purged staged line and still holds neither her text nor her address."""
+    from tests.test_purge import ADDRESS, purge
+
+    landing = tmp_path / "landing"
+    first = landing / "sends" / "2026-03-05" / "sends_a.csv"
+    first.parent.mkdir(parents=True)
+    sent = f"s-dana,2026-03-05T10:00:00Z,{ADDRESS},email,newsletter,nl-1,hubspot\n"
+    first.write_text(SENDS_HEADER + sent, encoding="utf-8")
+    requests = landing / "requests" / "2026-03-06" / "privacy_requests_purge.jsonl"
+    requests.parent.mkdir(parents=True)
+    requests.write_text(json.dumps({"request_id": "purge-dsr-1", "received_at": "2026-03-06T09:00:00Z",
+                                    "email": ADDRESS, "type": "erasure"}) + "\n", encoding="utf-8")
+    database = tmp_path / "work" / "work.duckdb"
+    database.parent.mkdir()
+    assert dbt_build(landing, database, "2026-03-10", exclude=TESTS).returncode == 0
+    assert purge(landing, database, "2026-03-10")
+    again = landing / "sends" / "2026-03-11" / "sends_b.csv"
+    again.parent.mkdir(parents=True)
+    again.write_text(SENDS_HEADER + sent, encoding="utf-8")
+    night = dbt_build(landing, database, "2026-03-11", exclude=TESTS)
+    assert night.returncode == 0, night.stdout[-3000:]
+    a = "sends/2026-03-05/sends_a.csv"
+    with duckdb.connect(str(database), read_only=True) as con:
+        linked = con.execute("select raw_text, email, reason, written_at = (select max(written_at) "
+                             "from intermediate.int_sends__linked) from intermediate.int_sends__linked "
+                             "where file_name = ? and line_number = 2", [a]).fetchall()
+        mapped = con.execute("select raw_text, email from intermediate.int_sends_events__mapped "
+                             "where file_name = ? and line_number = 2", [a]).fetchall()
+    assert len(linked) == 1
+    raw_text, email, reason, rewritten = linked[0]
+    assert rewritten and reason == "send_record"  # judged again tonight, still the first reading
+    assert raw_text.startswith("[erased line") and email is None
+    assert len(mapped) == 1 and mapped[0][0].startswith("[erased line") and mapped[0][1] is None
