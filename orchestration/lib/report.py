@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 
-from expectations.runner import VALIDATION_RESULTS
 from orchestration.lib import charts as draw
 from orchestration.lib.warehouse import connect_published
 
@@ -415,6 +414,8 @@ def load_charts(database: Path, as_of: str) -> dict[str, list[dict[str, Any]]]:
 def load_validations(report_folder: Path, as_of: str) -> list[dict[str, Any]]:
     """The gate's validation details the expectations runner saved beside the Data Docs (only
     those of this run date)."""
+    from expectations.runner import VALIDATION_RESULTS  # here: importing it loads Great Expectations (seconds)
+
     path = report_folder / "data_docs" / VALIDATION_RESULTS
     if not path.is_file():
         return []

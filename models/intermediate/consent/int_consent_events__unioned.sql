@@ -19,8 +19,8 @@
     Spark has too). A file differs when its row count or its order-free row fingerprint (a sum
     of row hashes, macro row_fingerprint) over the outcome columns differs between tonight's
     checked outcomes and the stored rows: a file the incremental mapping models (re)mapped
-    tonight, a file a full-table mapping model (snapshots, sends) re-judged because a later or
-    late file arrived, a file holding an event rejected as occurred_after_as_of that tonight's
+    tonight (sends included), a file a full-table mapping model (the snapshot sources) re-judged
+    because a later or late file arrived, a file holding an event rejected as occurred_after_as_of that tonight's
     run date lets in. The comparison is per file, never per line, and event_id (a SHA-256) is
     computed only for the files written. email, capture_point and raw_text are left out of the
     fingerprint: the erasure purge (macros/purge.sql) clears them in stored rows. A line the
