@@ -68,24 +68,30 @@ def scans(node: dict) -> list[dict]:
     return found
 
 
-def payload_scans(database: Path, sql: str, profile: Path) -> list[str]:
-    """Each scan of an input table that read rows and a column beyond the keys."""
+def table_scans(database: Path, sql: str, profile: Path) -> list[tuple[str, set[str], int]]:
+    """Each table scan of `sql` run on `database` (DuckDB's JSON profile): the table, the columns it
+    projected and the rows it read."""
     with duckdb.connect(str(database), read_only=True) as con:
         con.execute("pragma enable_profiling = 'json'")
         con.execute(f"pragma profiling_output = '{profile}'")
         con.execute(sql).fetchall()
         con.execute("pragma disable_profiling")
-    read = []
+    found = []
     for operator in json.loads(profile.read_text())["operator"]:
         for scan in scans(operator):
             info = scan.get("extra_info", {})
-            table = str(info.get("Table", "")).split(".")[-1]
             projections = info.get("Projections", [])
-            columns = set(projections if isinstance(projections, list) else projections.split(", "))
-            payload = {c.strip() for c in columns} - KEYS
-            if table in INPUTS and payload and scan.get("rows_scanned", 0) > 0:
-                read.append(f"{table}: {scan['rows_scanned']} rows of {sorted(payload)}")
-    return read
+            columns = projections if isinstance(projections, list) else projections.split(",")
+            found.append((str(info.get("Table", "")).split(".")[-1], {c.strip() for c in columns},
+                          scan.get("rows_scanned", 0)))
+    return found
+
+
+def payload_scans(database: Path, sql: str, profile: Path) -> list[str]:
+    """Each scan of an input table that read rows and a column beyond the keys."""
+    return [f"{table}: {rows} rows of {sorted(columns - KEYS)}"
+            for table, columns, rows in table_scans(database, sql, profile)
+            if table in INPUTS and columns - KEYS and rows > 0]
 
 
 @pytest.mark.parametrize("model", MODELS)

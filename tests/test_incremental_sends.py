@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO, dbt_build, dbt_env, in_slot
 from tests.expected import key
 from tests.test_incremental import LOADED, TESTS, assert_same_published
-from tests.test_incremental_empty import scans
+from tests.test_incremental_empty import table_scans
 
 NIGHTS = ("2026-01-13", "2026-01-14", "2026-01-15")
 SENDS_HEADER = "send_id,sent_at,email,channel,purpose,campaign_id,source_system\n"
@@ -184,21 +184,9 @@ SENDS_INPUTS = ("stg_sends__sends", "int_sends__linked", "int_sends_events__mapp
 
 def _payload_scans(database: Path, sql: str, profile: Path) -> list[str]:
     """Each scan of a sends table that read rows and the text or address of a line."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        con.execute("pragma enable_profiling = 'json'")
-        con.execute(f"pragma profiling_output = '{profile}'")
-        con.execute(sql).fetchall()
-        con.execute("pragma disable_profiling")
-    read = []
-    for operator in json.loads(profile.read_text())["operator"]:
-        for scan in scans(operator):
-            info = scan.get("extra_info", {})
-            table = str(info.get("Table", "")).split(".")[-1]
-            projections = info.get("Projections", [])
-            columns = {c.strip() for c in (projections if isinstance(projections, list) else projections.split(","))}
-            if table in SENDS_INPUTS and columns & SENDS_PAYLOAD and scan.get("rows_scanned", 0) > 0:
-                read.append(f"{table}: {scan['rows_scanned']} rows of {sorted(columns & SENDS_PAYLOAD)}")
-    return read
+    return [f"{table}: {rows} rows of {sorted(columns & SENDS_PAYLOAD)}"
+            for table, columns, rows in table_scans(database, sql, profile)
+            if table in SENDS_INPUTS and columns & SENDS_PAYLOAD and rows > 0]
 
 
 def test_an_empty_night_reads_no_raw_text_of_sends(tmp_path: Path) -> None:
