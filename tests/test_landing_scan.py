@@ -4,8 +4,12 @@ define them (RFC 4180 for CSV; CR, LF and CRLF line endings)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from pathlib import Path
 
+import pytest
+
+from orchestration.lib import landing
 from orchestration.lib.landing import decode_record, duplicate_json_key, scan_landing, split_records
 
 
@@ -71,3 +75,39 @@ def test_the_scan_describes_the_bytes_it_read(tmp_path: Path) -> None:
     assert (entry["records"], entry["decodable_records"], entry["file_bytes"]) == (3, 2, 29)
     assert len(entry["content_sha256"]) == 64
     assert [r["is_utf8"] for r in rows if r["line_number"] > 0] == [True, True, False]
+
+
+def test_the_dbt_model_gets_the_scan_in_bounded_batches_read_file_by_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """base_landing__scan hands DuckDB a stream: a full refresh of a large landing must never hold
+    every line in Python at once (it took over 10 GB at 10M events). Every batch has at most
+    batch_rows rows, a file is read only when its rows are wanted, and the stream holds exactly
+    the rows of scan_landing (the facts of every entry, cached and special ones too)."""
+    for number in range(4):
+        day = tmp_path / "webforms" / f"2026-04-0{number + 1}"
+        day.mkdir(parents=True)
+        lines = [f'{{"n": {number}, "line": {line}, "line": 0}}' for line in range(5)]
+        (day / f"submissions_{number}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "webforms" / "2026-04-01" / "broken.jsonl").symlink_to("/etc/passwd")
+    expected = scan_landing(tmp_path, now=0)
+
+    read: list[str] = []
+    original = landing._read_regular
+    monkeypatch.setattr(landing, "_read_regular", lambda path: read.append(path.name) or original(path))
+    reader = landing.scan_batches(tmp_path, now=0, batch_rows=4)
+    first = reader.read_next_batch()
+    assert first.num_rows == 4
+    assert read == ["submissions_0.jsonl"]  # the other files wait until their rows are pulled
+    batches = [first, *reader]
+    assert all(batch.num_rows <= 4 for batch in batches)
+    streamed = [row for batch in batches for row in batch.to_pylist()]
+    assert len(read) == 4
+
+    def key(row: dict) -> tuple:  # modified_at: an epoch float here, a microsecond timestamp in Arrow
+        return tuple(str(row[name]) for name in landing.SCAN_COLUMNS if name != "modified_at")
+
+    assert sorted(map(key, streamed)) == sorted(map(key, expected))
+    stamps = {row["path_key"]: row["modified_at"] for row in expected if row["line_number"] == 0}
+    for row in (row for row in streamed if row["line_number"] == 0):
+        assert row["modified_at"].replace(tzinfo=UTC).timestamp() == pytest.approx(stamps[row["path_key"]], abs=1e-5)
+    assert sum(row["duplicate_json_key"] == "line" for row in streamed) == 20

@@ -9,7 +9,7 @@ path_key, size, modification time in ns and inode as when it was read, and its h
 base_landing__lines) is not opened again: its facts come from the previous scan (`known_files`).
 Which file is deferred, quarantined or read, and why a record is rejected, are data rules in the
 dbt models base_landing__files and base_landing__lines. The dbt Python model base_landing__scan
-calls `scan_table`; the CLI calls `quarantine_list` against the working database and
+calls `scan_batches`; the CLI calls `quarantine_list` against the working database and
 `landing_freshness` (the same lstat walk: DuckDB's read_blob, which `dbt source freshness` would
 use, follows links and blocks on a pipe).
 """
@@ -209,25 +209,49 @@ def _read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def scan_landing(root: Path, now: float | None = None,
-                 known: dict[str, KnownFile] | None = None) -> list[dict[str, Any]]:
-    """One row per entry below root (line_number 0: the facts about it) and, for each regular file,
-    one row per physical record (line_number 1..n). Links and special files are never opened. A
-    file in `known` (by path_key) with the same size, mtime_ns and inode is not read: its line 0 carries
-    the known facts (from_cache) and it has no record rows."""
+@dataclass
+class ScannedEntry:
+    """One entry of the landing folder: its line-0 facts and, for a file read now, its records."""
+
+    facts: dict[str, Any]
+    records: list[Record]
+    is_json: bool
+
+    def record_rows(self) -> Iterator[dict[str, Any]]:
+        for number, record in enumerate(self.records, start=1):
+            yield {
+                **dict.fromkeys(SCAN_COLUMNS),
+                "path_key": self.facts["path_key"], "file_path": self.facts["file_path"],
+                "relative_path": self.facts["relative_path"], "line_number": number,
+                "raw_text": record.text, "is_utf8": record.is_utf8, "has_nul": record.has_nul,
+                "duplicate_json_key": self.duplicate_key(record),
+            }
+
+    def duplicate_key(self, record: Record) -> str | None:
+        return duplicate_json_key(record.text.lstrip("\ufeff")) if self.is_json and record.is_utf8 else None
+
+
+def iter_entries(root: Path, now: float | None = None,
+                 known: dict[str, KnownFile] | None = None) -> Iterator[ScannedEntry]:
+    """Every entry below root, one at a time: the facts about it (line_number 0: entry type, size,
+    age, content hash, leading bytes) and, for a regular file read now, its physical records. Links
+    and special files are never opened. A file in `known` (by path_key) with the same size,
+    mtime_ns and inode is not read: its facts are the known ones (from_cache) and it has no
+    records. A generator, so a full refresh of a large landing holds one file's records at a time,
+    never the whole landing (issue 9: a list of every line's row took over 10 GB at 10M events)."""
     now = time.time() if now is None else now
     known = known or {}
     root = root.absolute()
-    rows: list[dict[str, Any]] = []
     for path, info, error in _walk(root):
-        file_row: dict[str, Any] = dict.fromkeys(SCAN_COLUMNS)
-        file_row.update(path_key=path_key(path), file_path=str(path), relative_path=path.relative_to(root).as_posix(),
-                        line_number=0, read_error=error)
-        rows.append(file_row)
+        facts: dict[str, Any] = dict.fromkeys(SCAN_COLUMNS)
+        facts.update(path_key=path_key(path), file_path=str(path), relative_path=path.relative_to(root).as_posix(),
+                     line_number=0, read_error=error)
+        entry = ScannedEntry(facts, [], path.name.lower().endswith(".jsonl"))
         if info is None:
-            file_row["entry_type"] = "unknown"
+            facts["entry_type"] = "unknown"
+            yield entry
             continue
-        file_row.update(
+        facts.update(
             entry_type=_entry_type(info.st_mode),
             file_bytes=info.st_size,
             modified_at=info.st_mtime,
@@ -236,56 +260,103 @@ def scan_landing(root: Path, now: float | None = None,
             inode=info.st_ino,
             from_cache=False,
         )
-        if file_row["entry_type"] != "file":
+        if facts["entry_type"] != "file":
+            yield entry
             continue
-        cached = known.get(file_row["path_key"])
+        cached = known.get(facts["path_key"])
         if cached is not None and cached.matches(info):
-            file_row.update({fact: getattr(cached, fact) for fact in CACHED_FACTS}, from_cache=True)
+            facts.update({fact: getattr(cached, fact) for fact in CACHED_FACTS}, from_cache=True)
+            yield entry
             continue
         try:
             data = _read_regular(path)
         except OSError as read_error:
-            file_row["read_error"] = f"unreadable: {read_error.strerror or read_error}"
+            facts["read_error"] = f"unreadable: {read_error.strerror or read_error}"
+            yield entry
             continue
         # what was read is what is described: size and hash of these very bytes
-        file_row.update(file_bytes=len(data), content_sha256=hashlib.sha256(data).hexdigest(),
-                        head_hex=data[:8].hex().upper())
-        is_csv = path.name.lower().endswith(".csv")
-        is_json = path.name.lower().endswith(".jsonl")
-        decodable = 0
-        bom = "\ufeff"
-        records = split_records(data, is_csv)
-        for number, raw in enumerate(records, start=1):
-            record = decode_record(raw)
-            decodable += record.is_utf8 and not record.has_nul
-            rows.append({
-                **dict.fromkeys(SCAN_COLUMNS),
-                "path_key": file_row["path_key"], "file_path": str(path), "relative_path": file_row["relative_path"],
-                "line_number": number,
-                "raw_text": record.text, "is_utf8": record.is_utf8, "has_nul": record.has_nul,
-                "duplicate_json_key": (duplicate_json_key(record.text.lstrip(bom))
-                                       if is_json and record.is_utf8 else None),
-            })
-        file_row.update(records=len(records), decodable_records=decodable)
+        facts.update(file_bytes=len(data), content_sha256=hashlib.sha256(data).hexdigest(),
+                     head_hex=data[:8].hex().upper())
+        entry.records = [decode_record(raw) for raw in split_records(data, path.name.lower().endswith(".csv"))]
+        del data
+        facts.update(records=len(entry.records),
+                     decodable_records=sum(record.is_utf8 and not record.has_nul for record in entry.records))
+        yield entry
+
+
+def scan_landing(root: Path, now: float | None = None,
+                 known: dict[str, KnownFile] | None = None) -> list[dict[str, Any]]:
+    """Every row at once, as dicts (line 0 of each entry, then its records): for tests and small
+    folders; the dbt model streams `scan_batches`."""
+    rows: list[dict[str, Any]] = []
+    for entry in iter_entries(root, now, known):
+        rows.append(entry.facts)
+        rows.extend(entry.record_rows())
     return rows
 
 
-def scan_table(root: Path, now: float | None = None, known: dict[str, KnownFile] | None = None) -> Any:
-    """scan_landing as a pyarrow table with fixed column types (for the dbt Python model)."""
+# rows per Arrow batch the dbt model hands DuckDB: a few MB of text, whatever the landing's size
+SCAN_BATCH_ROWS = 50_000
+
+
+def scan_batches(root: Path, now: float | None = None, known: dict[str, KnownFile] | None = None,
+                 batch_rows: int = SCAN_BATCH_ROWS) -> Any:
+    """The rows of `scan_landing` as a pyarrow RecordBatchReader with fixed column types, for the dbt
+    Python model: DuckDB pulls one batch at a time while it writes the table, so the model holds
+    one batch and one file's records, not the landing."""
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
+             "timestamp": pa.timestamp("us")}
+    schema = pa.schema([(name, types[kind]) for name, kind in SCAN_COLUMNS.items()])
+    return pa.RecordBatchReader.from_batches(schema, _batches(iter_entries(root, now, known), schema, batch_rows))
+
+
+def _batches(entries: Iterator[ScannedEntry], schema: Any, batch_rows: int) -> Iterator[Any]:
+    """Column lists filled entry by entry (no dict per record), cut into batches of at most batch_rows
+    rows; the next file is read only when its rows are wanted."""
+    columns: dict[str, list[Any]] = {name: [] for name in SCAN_COLUMNS}
+    record_only = set(SCAN_COLUMNS) - {"path_key", "file_path", "relative_path", "line_number", "raw_text",
+                                       "is_utf8", "has_nul", "duplicate_json_key"}
+    for entry in entries:
+        if len(columns["line_number"]) >= batch_rows:
+            yield _record_batch(columns, schema)
+            columns = {name: [] for name in SCAN_COLUMNS}
+        for name, value in entry.facts.items():
+            columns[name].append(value)
+        start = 0
+        while start < len(entry.records):
+            if len(columns["line_number"]) >= batch_rows:
+                yield _record_batch(columns, schema)
+                columns = {name: [] for name in SCAN_COLUMNS}
+            part = entry.records[start:start + batch_rows - len(columns["line_number"])]
+            count = len(part)
+            for name in ("path_key", "file_path", "relative_path"):
+                columns[name].extend([entry.facts[name]] * count)
+            columns["line_number"].extend(range(start + 1, start + count + 1))
+            columns["raw_text"].extend(record.text for record in part)
+            columns["is_utf8"].extend(record.is_utf8 for record in part)
+            columns["has_nul"].extend(record.has_nul for record in part)
+            columns["duplicate_json_key"].extend(entry.duplicate_key(record) for record in part)
+            for name in record_only:
+                columns[name].extend([None] * count)
+            start += count
+    if columns["line_number"]:
+        yield _record_batch(columns, schema)
+
+
+def _record_batch(columns: dict[str, list[Any]], schema: Any) -> Any:
     from datetime import UTC, datetime
 
     import pyarrow as pa
 
-    rows = scan_landing(root, now, known)
-    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
-             "timestamp": pa.timestamp("us")}
-    columns = {}
-    for name, kind in SCAN_COLUMNS.items():
-        values = [r[name] for r in rows]
-        if kind == "timestamp":
+    arrays = []
+    for field in schema:
+        values = columns[field.name]
+        if field.type == pa.timestamp("us"):
             values = [None if v is None else datetime.fromtimestamp(v, UTC).replace(tzinfo=None) for v in values]
-        columns[name] = pa.array(values, type=types[kind])
-    return pa.table(columns)
+        arrays.append(pa.array(values, type=field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 KNOWN_FILES_SQL = """
