@@ -4,12 +4,13 @@
     event honoured although the record is defective (a privacy request with a broken timestamp,
     id or type): why a person should look at it; the run report counts them.
     The one list of the canonical row: each column in order with the type of the null a source
-    that does not set it gets (canonical_event). -#}
+    that does not set it gets (canonical_event). The line's text is not in it (issue 9): it is kept
+    once, in base_landing__lines, and audit.rejected_records joins it by (file_name, line_number). -#}
 {% macro event_outcome_column_types() -%}
     {{ return([
         ('source_system', dbt.type_string()), ('file_name', dbt.type_string()),
         ('line_number', dbt.type_bigint()), ('element_index', dbt.type_bigint()),
-        ('raw_text', dbt.type_string()), ('loaded_at', dbt.type_timestamp()),
+        ('loaded_at', dbt.type_timestamp()),
         ('outcome', dbt.type_string()), ('reason', dbt.type_string()),
         ('email', dbt.type_string()), ('contact_key', dbt.type_string()),
         ('source_record_id', dbt.type_string()), ('scope', dbt.type_string()),
@@ -35,14 +36,14 @@
 {#- The select list of one canonical row, so a mapping model writes only what its source sets:
     `values` maps a column to the source's SQL expression for it. Every canonical column comes out
     in the canonical order; the landed line's own columns (source_system, file_name, line_number,
-    raw_text, loaded_at) pass through unless given; element_index defaults to 0 (the line itself)
+    loaded_at) pass through unless given; element_index defaults to 0 (the line itself)
     and outcome to 'event'; every other column not given is a typed null. A name that is not a
     canonical column fails the compile (a typo would otherwise be a silent null). -#}
 {% macro canonical_event(values) -%}
     {%- set names = event_outcome_columns() -%}
     {%- set defaults = {
         'source_system': 'source_system', 'file_name': 'file_name', 'line_number': 'line_number',
-        'element_index': '0', 'raw_text': 'raw_text', 'loaded_at': 'loaded_at', 'outcome': "'event'",
+        'element_index': '0', 'loaded_at': 'loaded_at', 'outcome': "'event'",
     } -%}
     {%- for name in values if name not in names -%}
         {{ exceptions.raise_compiler_error("canonical_event: '" ~ name ~ "' is not a canonical event column") }}

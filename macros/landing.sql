@@ -66,10 +66,11 @@
 {%- endmacro %}
 
 {#- The columns every staging model carries first, from landing_lines: where the line came from
-    (source, file, line), its text (kept here once, for rejected records), the extract date, the
-    run date it was first read and the file version (staging_pre_hook). -#}
+    (source, file, line), the extract date, the run date it was first read and the file version
+    (staging_pre_hook). Not the line's text (issue 9): staging parses it once, and it is kept only
+    in base_landing__lines, which audit.rejected_records joins by (file_name, line_number). -#}
 {% macro staged_line_columns() -%}
-    source_system, file_name, line_number, raw_text, extract_date, loaded_at, content_sha256
+    source_system, file_name, line_number, extract_date, loaded_at, content_sha256
 {%- endmacro %}
 
 {#- A damaged record as far as it can be read: base_landing__scan shows a NUL byte as `\x00` (dropped

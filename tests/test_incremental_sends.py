@@ -176,9 +176,9 @@ def test_a_sends_file_read_again_without_a_line_lets_the_next_reading_count(tmp_
     assert _sends_without_consent(database) == expected
 
 
-# the columns of a sends line that are its payload: the text and the address (issue 9: an empty
-# night reads neither, only keys)
-SENDS_PAYLOAD = frozenset({"raw_text", "email"})
+# the columns of a sends line that are its payload: the address (issue 9: an empty night reads it
+# not, only keys; the line's text is no longer in these tables, only in base_landing__lines)
+SENDS_PAYLOAD = frozenset({"email"})
 SENDS_INPUTS = ("stg_sends__sends", "int_sends__linked", "int_sends_events__mapped")
 
 
@@ -306,13 +306,17 @@ def test_a_purged_sends_line_stays_purged_when_judged_again(tmp_path: Path) -> N
     assert night.returncode == 0, night.stdout[-3000:]
     a = "sends/2026-03-05/sends_a.csv"
     with duckdb.connect(str(database), read_only=True) as con:
-        linked = con.execute("select raw_text, email, reason, written_at = (select max(written_at) "
+        linked = con.execute("select email, reason, written_at = (select max(written_at) "
                              "from intermediate.int_sends__linked) from intermediate.int_sends__linked "
                              "where file_name = ? and line_number = 2", [a]).fetchall()
-        mapped = con.execute("select raw_text, email from intermediate.int_sends_events__mapped "
+        mapped = con.execute("select email from intermediate.int_sends_events__mapped "
                              "where file_name = ? and line_number = 2", [a]).fetchall()
+        # the line's text is kept only in base_landing__lines (issue 9)
+        line = con.execute("select raw_text from staging.base_landing__lines "
+                           "where file_name = ? and line_number = 2", [a]).fetchall()
     assert len(linked) == 1
-    raw_text, email, reason, rewritten = linked[0]
+    email, reason, rewritten = linked[0]
     assert rewritten and reason == "send_record"  # judged again tonight, still the first reading
-    assert raw_text.startswith("[erased line") and email is None
-    assert len(mapped) == 1 and mapped[0][0].startswith("[erased line") and mapped[0][1] is None
+    assert email is None
+    assert len(mapped) == 1 and mapped[0][0] is None
+    assert len(line) == 1 and line[0][0].startswith("[erased line")

@@ -177,9 +177,13 @@ def test_a_bystander_naming_her_keeps_their_own_address(night_one: dict[str, Pat
     database = copy_of(night_one, "bystander")
     purge(night_one["landing"], database, AS_OF)
     with duckdb.connect(str(database), read_only=True) as con:
+        # the line's text is kept only in base_landing__lines (issue 9)
         staged = con.execute(
-            "select email, page_url, raw_text like '[erased line %' from staging.stg_webforms__submissions "
-            "where submission_id = 'purge-2'").fetchall()
+            "select staged.email, staged.page_url, lines.raw_text like '[erased line %' "
+            "from staging.stg_webforms__submissions as staged "
+            "inner join staging.base_landing__lines as lines "
+            "on lines.file_name = staged.file_name and lines.line_number = staged.line_number "
+            "where staged.submission_id = 'purge-2'").fetchall()
         mapped = con.execute(
             "select distinct email from intermediate.int_webforms_events__mapped "
             "where source_record_id = 'purge-2'").fetchall()

@@ -211,6 +211,35 @@ def test_rejected_records_are_exactly_the_expected(database: Path) -> None:
     assert raw[(C20, 6)] == lines[5].replace("elif.dubois@umbrella.example", "[email redacted]")
 
 
+def test_a_mapping_rejection_carries_its_landed_line(database: Path) -> None:
+    """Rejections decided in the mapping (on one element of a line) carry the line as it landed:
+    audit.rejected_records joins it from base_landing__lines, the one table that keeps the text
+    (issue 9); the mapping's outcome rows no longer hold it."""
+    rows = query(database, """
+        select file_name, line_number, element_index, raw_text from audit.rejected_records
+        where source_system = 'salesforce' and element_index > 0
+    """)
+    texts = {(f, n): text for f, n, _, text in rows}
+    assert set(texts) == {(f, n) for f, n, e, _ in EXPECTED_REJECTED if e > 0}
+    for file_name, line_number in texts:
+        with open(LANDING / file_name, encoding="utf-8") as handle:
+            line = handle.read().splitlines()[line_number - 1]
+        assert "@" not in line  # no address to mask on these lines: the text is the line itself
+        assert texts[(file_name, line_number)] == line, (file_name, line_number)
+
+
+def test_only_the_landing_tables_and_the_rejections_keep_raw_text(database: Path) -> None:
+    """Each landed line's text is kept in one place (issue 9): the landing tables hold it (the
+    line-level and file-level landing rejections too), audit.rejected_records publishes it masked;
+    no staging, mapping, union, dedup or sends table copies it."""
+    tables = query(database, "select schema_name || '.' || table_name from duckdb_columns() "
+                             "where column_name = 'raw_text' order by 1")
+    assert [t for (t,) in tables] == [
+        "audit.rejected_records", "intermediate.int_landing__rejections",
+        "staging.base_landing__lines", "staging.base_landing__scan",
+    ]
+
+
 def test_ignored_lines_carry_their_reason(database: Path) -> None:
     rows = query(database, """
         select file_name, line_number, reason from intermediate.int_consent_events__deduplicated

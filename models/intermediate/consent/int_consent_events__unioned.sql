@@ -22,9 +22,10 @@
     tonight (sends included), a file a full-table mapping model (the snapshot sources) re-judged
     because a later or late file arrived, a file holding an event rejected as occurred_after_as_of that tonight's
     run date lets in. The comparison is per file, never per line, and event_id (a SHA-256) is
-    computed only for the files written. email, capture_point and raw_text are left out of the
-    fingerprint: the erasure purge (macros/purge.sql) clears them in stored rows. A line the
-    purge emptied keeps its stored outcome and is left out of the comparison (its text is gone,
+    computed only for the files written. email and capture_point are left out of the
+    fingerprint: the erasure purge (macros/purge.sql) clears them in stored rows. The line's text
+    is not an outcome column (issue 9: only base_landing__lines keeps it). A line the purge
+    emptied keeps its stored outcome and is left out of the comparison (its text is gone,
     tonight's mapping reads its tombstone). The pre-hook removes the files no mapping model holds
     any more (re-read without a readable line, out of scope). The result is the table a full
     refresh builds. A run date older than the stored one (a backfill) is rebuilt in full by the
@@ -37,7 +38,7 @@
 {%- set columns = event_outcome_columns() -%}
 {#- what a file's fingerprint covers: every outcome column but those the erasure purge clears -#}
 {%- set compared_columns = [] -%}
-{%- for column in columns if column not in ('email', 'capture_point', 'raw_text') -%}
+{%- for column in columns if column not in ('email', 'capture_point') -%}
     {%- do compared_columns.append(column) -%}
 {%- endfor -%}
 {%- set identified_event_id -%}

@@ -20,7 +20,7 @@ leads as (
 unsubscribed_observations as (
 
     select
-        source_system, file_name, line_number, raw_text, loaded_at, lead_id, email, contact_key,
+        source_system, file_name, line_number, loaded_at, lead_id, email, contact_key,
         updated_at, is_unsubscribed as flag_value
     from leads
     where is_unsubscribed is not null
@@ -36,7 +36,7 @@ unsubscribed_versions as (
 suspended_observations as (
 
     select
-        source_system, file_name, line_number, raw_text, loaded_at, lead_id, email, contact_key,
+        source_system, file_name, line_number, loaded_at, lead_id, email, contact_key,
         updated_at, is_marketing_suspended as flag_value
     from leads
     where is_marketing_suspended is not null
@@ -52,7 +52,7 @@ suspended_versions as (
 final as (
 
     select
-        source_system, file_name, line_number, raw_text, loaded_at, lead_id, email, contact_key,
+        source_system, file_name, line_number, loaded_at, lead_id, email, contact_key,
         updated_at, 'unsubscribed' as flag_name, flag_value, previous_flag_value,
         is_first_version, is_redelivery, is_unchanged
     from unsubscribed_versions
@@ -60,7 +60,7 @@ final as (
     union all
 
     select
-        source_system, file_name, line_number, raw_text, loaded_at, lead_id, email, contact_key,
+        source_system, file_name, line_number, loaded_at, lead_id, email, contact_key,
         updated_at, 'marketingSuspended' as flag_name, flag_value, previous_flag_value,
         is_first_version, is_redelivery, is_unchanged
     from suspended_versions

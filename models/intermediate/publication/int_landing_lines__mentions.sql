@@ -16,7 +16,8 @@
 
     Why an index of lines: every declared table whose rows are landed lines (staging, mapping,
     the unioned events, rejections) carries the line's file_name and line_number, and its declared
-    columns (raw text, page URL, form id, capture point...) are read from that line. The purge
+    columns (page URL, form id, capture point...; the raw text itself only in the landing tables,
+    issue 9) are read from that line. The purge
     changes raw_text, not this index, so an erased line's mentions survive it: a table rebuilt
     from the landing is purged again by the same join. Addresses are found by the one rule in
     macros/redaction.sql (named_email_spellings, unescape_email_spelling), in the raw text and in

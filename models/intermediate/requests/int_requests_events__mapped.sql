@@ -12,8 +12,8 @@
       extracted); then the latest instant the request can have happened: the last microsecond
       of its file's extract date (flagged missing_timestamp / invalid_timestamp /
       received_before_2000 / received_after_extract).
-    - id: request_id, else 'line:' + SHA-256 of the raw line, so a re-delivered copy is still a
-      duplicate (flagged missing_request_id).
+    - id: request_id, else 'line:' + SHA-256 of the raw line (raw_text_sha256, taken in staging),
+      so a re-delivered copy is still a duplicate (flagged missing_request_id).
     - a line with NUL bytes or bytes that are not UTF-8 is read as far as it can be (flagged
       nul_bytes / invalid_utf8; it is also listed as a rejected line).
     review_reason lists every defect, comma-separated. Only a request without a usable address
@@ -115,7 +115,7 @@ request_events as (
         {{ canonical_event({
             'email': "email",
             'contact_key': "contact_key",
-            'source_record_id': "coalesce(request_id, 'line:' || " ~ sha256_hex('raw_text') ~ ")",
+            'source_record_id': "coalesce(request_id, 'line:' || raw_text_sha256)",
             'scope': "'global'",
             'action': "case
                 when request_type = 'erasure' then 'erasure'

@@ -84,13 +84,13 @@ scope_map as (
 
 staged_lines as (
 
-    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    select source_system, file_name, line_number, loaded_at, is_header, is_deleted, parse_error
     from contacts
     union all
-    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    select source_system, file_name, line_number, loaded_at, is_header, is_deleted, parse_error
     from individuals
     union all
-    select source_system, file_name, line_number, raw_text, loaded_at, is_header, is_deleted, parse_error
+    select source_system, file_name, line_number, loaded_at, is_header, is_deleted, parse_error
     from consents
 
 ),
@@ -257,7 +257,6 @@ individual_events as (
             'file_name': "individual_actions.file_name",
             'line_number': "individual_actions.line_number",
             'element_index': "10 * (individual_emails.address_number - 1) + individual_actions.rule_number",
-            'raw_text': "individual_actions.raw_text",
             'loaded_at': "individual_actions.loaded_at",
             'email': "individual_emails.email",
             'contact_key': "individual_emails.contact_key",
@@ -373,7 +372,6 @@ consent_events as (
             'file_name': "consent_actions.file_name",
             'line_number': "consent_actions.line_number",
             'element_index': "10 * (individual_emails.address_number - 1) + 1",
-            'raw_text': "consent_actions.raw_text",
             'loaded_at': "consent_actions.loaded_at",
             'email': "individual_emails.email",
             'contact_key': "individual_emails.contact_key",

@@ -142,7 +142,6 @@ final as (
         source_system,
         file_name,
         line_number,
-        raw_text,
         extract_date,
         loaded_at,
         send_id,

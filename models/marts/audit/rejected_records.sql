@@ -3,13 +3,46 @@
     or URL escaped), and every IP address is masked, and contact_key says whose it was (the first
     address the line names, else the one its file's name holds), so a person's rejected records can
     still be found by key. File names are published masked (base_landing__files). The raw text of a record
-    that names an erased address is withheld whole (macros/redaction.sql). -#}
+    that names an erased address is withheld whole (macros/redaction.sql).
+
+    The text of a rejected outcome is its landed line, joined here from base_landing__lines by
+    (file_name, line_number): the one table that keeps it (issue 9), so every element of a line
+    carries the line's text. It is the text staging read: a privacy request read despite NUL bytes
+    or bytes that are not UTF-8 in its readable form (readable_text), a line the erasure purge
+    emptied as its marker. An outcome of a contact an earlier publish recorded as erased (the
+    purge has run for her since) whose line does not name her (a Marketo activity keyed by lead
+    id) shows the marker the purge wrote into that outcome before issue 9: `[erased line <SHA-256
+    of the text>]`. Landing rejections (int_landing__rejections) carry their own text. -#}
 with
 
 outcomes as (
 
-    select * from {{ ref('int_consent_events__deduplicated') }}
+    select source_system, file_name, line_number, element_index, reason, loaded_at, contact_key
+    from {{ ref('int_consent_events__deduplicated') }}
     where outcome = 'rejected'
+
+),
+
+landed_lines as (
+
+    -- the text of each landed line, as staging read it (macros/landing.sql landing_lines)
+    select
+        file_name,
+        line_number,
+        case
+            when line_error in ('nul_bytes', 'invalid_utf8') then {{ readable_text('raw_text') }}
+            else raw_text
+        end as line_text
+    from {{ ref('base_landing__lines') }}
+    where line_number > 0
+
+),
+
+purged_contacts as (
+
+    -- erasures an earlier publish recorded: the working-store purge has emptied their outcomes
+    select distinct contact_key from {{ ref('int_publication_ledger__published') }}
+    where entry = 'erasure'
 
 ),
 
@@ -53,9 +86,22 @@ erased_keys as (
 rejected_lines as (
 
     select
-        source_system, file_name, line_number, element_index, raw_text, reason, loaded_at,
+        outcomes.source_system,
+        outcomes.file_name,
+        outcomes.line_number,
+        outcomes.element_index,
+        case
+            when outcomes.contact_key in (select contact_key from purged_contacts)
+                then {{ purged_value('landed_lines.line_text', 'line') }}
+            else landed_lines.line_text
+        end as raw_text,
+        outcomes.reason,
+        outcomes.loaded_at,
         cast(null as {{ dbt.type_string() }}) as file_contact_key
     from outcomes
+    left join landed_lines
+        on landed_lines.file_name = outcomes.file_name
+        and landed_lines.line_number = outcomes.line_number
 
 ),
 

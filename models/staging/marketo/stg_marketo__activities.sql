@@ -86,7 +86,6 @@ typed as (
         parsed.source_system,
         parsed.file_name,
         parsed.line_number,
-        parsed.raw_text,
         parsed.extract_date,
         parsed.loaded_at,
         parsed.content_sha256,

@@ -30,6 +30,9 @@ typed as (
 
     select
         {{ staged_line_columns() }},
+        -- the line's own identity, for a request without request_id (int_requests_events__mapped):
+        -- taken here, where the line is read, since only base_landing__lines keeps its text
+        {{ sha256_hex('raw_text') }} as raw_text_sha256,
         doc is not null as is_json_object,
         {{ json_text_at('doc_texts', text_paths, '$.request_id') }} as request_id,
         {{ json_text_at('doc_texts', text_paths, '$.received_at') }} as received_at_raw,
