@@ -36,6 +36,20 @@
     {{ return(local_md5(parts | join('\n'))) }}
 {%- endmacro %}
 
+{#- The one rule for "mapped under other rules": a stored row whose mapping_rules is not tonight's
+    fingerprint. delete_stale_mappings deletes such rows; a model that picks its slice at render
+    time (the sends models) asks mapping_rules_changed() and then judges every line again. -#}
+{% macro mapped_under_other_rules() -%}
+    mapping_rules <> '{{ mapping_rules_fingerprint() }}'
+{%- endmacro %}
+
+{#- Whether this incremental model holds a row mapped under other rules (keys only, at render
+    time). Unknown (no answer while parsing) counts as changed: everything is judged again. -#}
+{% macro mapping_rules_changed() -%}
+    {%- set stale = query_values("select count(*) from " ~ this ~ " where " ~ mapped_under_other_rules()) -%}
+    {{ return(not stale or stale[0] > 0) }}
+{%- endmacro %}
+
 {#- pre_hook of an incremental mapping model: remove the files a full refresh would map
     differently or not at all: files no longer staged at the version they were mapped from
     (re-read with new content, which may have no readable line left, or out of scope for the run
@@ -44,7 +58,7 @@
 {% macro delete_stale_mappings(staged) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where mapping_rules <> '{{ mapping_rules_fingerprint() }}'
+    where {{ mapped_under_other_rules() }}
         or file_name in (
             select mapped.file_name
             from (select distinct file_name, content_sha256 from {{ this }}) as mapped

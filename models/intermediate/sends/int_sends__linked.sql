@@ -40,9 +40,7 @@
 {%- if is_incremental() -%}
     {%- set staged_versions = "select distinct file_name, content_sha256 from " ~ ref('stg_sends__sends') -%}
     {%- set stored_versions = "select distinct file_name, content_sha256 from " ~ this -%}
-    {%- set rebuild = query_values(
-        "select count(*) from " ~ this ~ " where mapping_rules <> '" ~ mapping_rules_fingerprint() ~ "'") -%}
-    {%- if rebuild and rebuild[0] == 0 -%}
+    {%- if not mapping_rules_changed() -%}
         {#- staged file versions this table does not hold: new or re-read files -#}
         {%- set changed_files = query_values(
             "select staged.file_name from (" ~ staged_versions ~ ") as staged left join ("

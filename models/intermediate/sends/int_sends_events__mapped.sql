@@ -11,9 +11,7 @@
     a night with nothing new reads no line's text. -#}
 {%- set slice = 'true' -%}
 {%- if is_incremental() -%}
-    {%- set rebuild = query_values(
-        "select count(*) from " ~ this ~ " where mapping_rules <> '" ~ mapping_rules_fingerprint() ~ "'") -%}
-    {%- if rebuild and rebuild[0] == 0 -%}
+    {%- if not mapping_rules_changed() -%}
         {%- set files = query_values(
             "select distinct linked.file_name from " ~ ref('int_sends__linked') ~ " as linked"
             ~ " left join (select distinct file_name, content_sha256 from " ~ this ~ ") as mapped"
