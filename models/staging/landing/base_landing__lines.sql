@@ -52,17 +52,6 @@ previous_files as (
 
 ),
 {% else %}
-previous as (
-
-    select
-        cast(null as {{ dbt.type_string() }}) as path_key,
-        cast(null as {{ dbt.type_int() }}) as line_number,
-        cast(null as {{ dbt.type_string() }}) as raw_text,
-        cast(null as {{ dbt.type_timestamp() }}) as loaded_at
-    where 1 = 0
-
-),
-
 previous_files as (
 
     select
@@ -116,6 +105,7 @@ records as (
 
 ),
 
+{% if is_incremental() %}
 carried as (
 
     -- an unchanged line of a re-read file keeps the loaded_at of its first read
@@ -135,6 +125,27 @@ unchanged as (
     group by path_key
 
 ),
+{% else %}
+carried as (
+
+    -- a full refresh has read nothing before: every line is read for the first time. Written
+    -- without a second reader of this CTE (unchanged counts from to_read), so the engine streams
+    -- the lines instead of holding them: a CTE read twice is materialized, which at 10M events
+    -- spilled 20 GB of line text to disk
+    select records.*, cast(null as {{ dbt.type_timestamp() }}) as first_loaded_at
+    from records
+
+),
+
+unchanged as (
+
+    -- no line was read before; a file without records has no count, as when counted from its lines
+    select path_key, cast(0 as {{ dbt.type_bigint() }}) as unchanged_lines
+    from to_read
+    where records > 0
+
+),
+{% endif %}
 
 file_rows as (
 
