@@ -125,3 +125,32 @@ def test_a_file_name_with_a_quote_is_judged_on_the_night_it_lands(tmp_path: Path
     with duckdb.connect(str(incremental), read_only=True) as con:
         assert con.execute("select count(*) from intermediate.int_landing_lines__classified "
                            "where file_name like '%o''brien%'").fetchone()[0] > 0
+
+
+def test_a_full_refresh_streams_the_landed_lines_once(built: tuple[Path, Path]) -> None:
+    """base_landing__lines on a full refresh reads the scanned lines once and streams them into the
+    table: the plan holds no materialized CTE (DuckDB materializes a CTE read twice; at 10M events
+    that held every line's text and spilled 20 GB to disk)."""
+    database, _ = built
+    dbt = Path(sys.executable).with_name("dbt")
+    with in_slot(database) as slot:
+        env = dbt_env(database.parent, slot, AS_OF)
+        compiled = subprocess.run(
+            [str(dbt), "compile", "--select", "base_landing__lines", "--full-refresh",
+             "--profiles-dir", str(REPO), "--project-dir", str(REPO)],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+        sql_path = Path(env["DBT_TARGET_PATH"]) / "compiled" / "consent_ledger" / "models" / "staging" / "landing"
+        sql = (sql_path / "base_landing__lines.sql").read_text()
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    with duckdb.connect(str(database), read_only=True) as con:
+        plan = json.loads(con.execute(f"explain (format json) {sql}").fetchall()[-1][1])
+    materialized = set()
+    pending = list(plan)
+    while pending:
+        node = pending.pop()
+        if node.get("name") == "CTE":
+            materialized.add(node.get("extra_info", {}).get("CTE Name"))
+        pending.extend(node.get("children", []))
+    # the small per-file CTEs may be held; none that carries a line's text
+    held_lines = {"scan", "records", "carried", "line_rows"}
+    assert "base_landing__scan" in sql and materialized.isdisjoint(held_lines), materialized
