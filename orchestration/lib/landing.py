@@ -217,15 +217,20 @@ class ScannedEntry:
     records: list[Record]
     is_json: bool
 
-    def record_rows(self) -> Iterator[dict[str, Any]]:
-        for number, record in enumerate(self.records, start=1):
-            yield {
-                **dict.fromkeys(SCAN_COLUMNS),
-                "path_key": self.facts["path_key"], "file_path": self.facts["file_path"],
-                "relative_path": self.facts["relative_path"], "line_number": number,
-                "raw_text": record.text, "is_utf8": record.is_utf8, "has_nul": record.has_nul,
-                "duplicate_json_key": self.duplicate_key(record),
-            }
+    def record_columns(self, start: int = 0, stop: int | None = None) -> dict[str, list[Any]]:
+        """The rows of records[start:stop] (line_number start + 1 ...) as column lists: the one
+        place a record row's values are set, for the dbt model's batches and for scan_landing."""
+        part = self.records[start:stop]
+        count = len(part)
+        columns: dict[str, list[Any]] = {name: [None] * count for name in SCAN_COLUMNS}
+        for name in ("path_key", "file_path", "relative_path"):
+            columns[name] = [self.facts[name]] * count
+        columns["line_number"] = list(range(start + 1, start + count + 1))
+        columns["raw_text"] = [record.text for record in part]
+        columns["is_utf8"] = [record.is_utf8 for record in part]
+        columns["has_nul"] = [record.has_nul for record in part]
+        columns["duplicate_json_key"] = [self.duplicate_key(record) for record in part]
+        return columns
 
     def duplicate_key(self, record: Record) -> str | None:
         return duplicate_json_key(record.text.lstrip("\ufeff")) if self.is_json and record.is_utf8 else None
@@ -291,7 +296,8 @@ def scan_landing(root: Path, now: float | None = None,
     rows: list[dict[str, Any]] = []
     for entry in iter_entries(root, now, known):
         rows.append(entry.facts)
-        rows.extend(entry.record_rows())
+        columns = entry.record_columns()
+        rows.extend(dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True))
     return rows
 
 
@@ -316,8 +322,6 @@ def _batches(entries: Iterator[ScannedEntry], schema: Any, batch_rows: int) -> I
     """Column lists filled entry by entry (no dict per record), cut into batches of at most batch_rows
     rows; the next file is read only when its rows are wanted."""
     columns: dict[str, list[Any]] = {name: [] for name in SCAN_COLUMNS}
-    record_only = set(SCAN_COLUMNS) - {"path_key", "file_path", "relative_path", "line_number", "raw_text",
-                                       "is_utf8", "has_nul", "duplicate_json_key"}
     for entry in entries:
         if len(columns["line_number"]) >= batch_rows:
             yield _record_batch(columns, schema)
@@ -329,18 +333,10 @@ def _batches(entries: Iterator[ScannedEntry], schema: Any, batch_rows: int) -> I
             if len(columns["line_number"]) >= batch_rows:
                 yield _record_batch(columns, schema)
                 columns = {name: [] for name in SCAN_COLUMNS}
-            part = entry.records[start:start + batch_rows - len(columns["line_number"])]
-            count = len(part)
-            for name in ("path_key", "file_path", "relative_path"):
-                columns[name].extend([entry.facts[name]] * count)
-            columns["line_number"].extend(range(start + 1, start + count + 1))
-            columns["raw_text"].extend(record.text for record in part)
-            columns["is_utf8"].extend(record.is_utf8 for record in part)
-            columns["has_nul"].extend(record.has_nul for record in part)
-            columns["duplicate_json_key"].extend(entry.duplicate_key(record) for record in part)
-            for name in record_only:
-                columns[name].extend([None] * count)
-            start += count
+            part = entry.record_columns(start, start + batch_rows - len(columns["line_number"]))
+            for name, values in part.items():
+                columns[name].extend(values)
+            start += len(part["line_number"])
     if columns["line_number"]:
         yield _record_batch(columns, schema)
 
