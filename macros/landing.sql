@@ -144,23 +144,49 @@
 
     ),
 
+    header_lines as (
+
+        -- the same lines again, only the headers: reading csv_lines twice would make DuckDB hold
+        -- every record's text in a materialized CTE (at 10M events, gigabytes spilled to disk)
+        select * from ({{ landing_lines(source_system, entity) }}) as lines
+        where line_number = 1
+
+    ),
+
     csv_headers as (
 
         select file_name, list_transform({{ csv_split('raw_text') }}, lambda h: trim(h)) as header
+        from header_lines
+
+    ),
+
+    split_records as (
+
+        -- each record split once
+        select
+            csv_lines.*,
+            csv_lines.line_number = 1 as is_header,
+            csv_headers.header,
+            {{ csv_split('csv_lines.raw_text') }} as fields,
+            {{ csv_is_well_formed('csv_lines.raw_text') }} as is_line_well_formed
         from csv_lines
-        where line_number = 1
+        inner join csv_headers on csv_headers.file_name = csv_lines.file_name
 
     )
 
     select
-        csv_lines.*,
-        csv_lines.line_number = 1 as is_header,
-        csv_headers.header,
-        {{ csv_split('csv_lines.raw_text') }} as fields,
-        {{ csv_is_well_formed('csv_lines.raw_text') }}
-            and len({{ csv_split('csv_lines.raw_text') }}) = len(csv_headers.header) as is_well_formed
-    from csv_lines
-    inner join csv_headers on csv_headers.file_name = csv_lines.file_name
+        source_system,
+        file_name,
+        line_number,
+        raw_text,
+        extract_date,
+        loaded_at,
+        content_sha256,
+        is_header,
+        header,
+        fields,
+        is_line_well_formed and len(fields) = len(header) as is_well_formed
+    from split_records
 {%- endmacro %}
 
 {#- A named field of a CSV record from landing_csv_records; empty means null. -#}
