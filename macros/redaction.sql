@@ -41,7 +41,12 @@
 
 {#- The escaped spellings of `@` and `.` written plainly, so every spelling has one key. -#}
 {% macro unescape_email_spelling(expr) -%}
-    {{ regexp_replace_all(regexp_replace_all(expr, '(?i)\\\\u0040|%40|&#0*64;|&#x0*40;', '@'), '(?i)\\\\u002e|%2e', '.') }}
+    case
+        -- a plain spelling (no backslash, % or &) has nothing to unescape: no regex pass
+        when strpos({{ expr }}, chr(92)) = 0 and strpos({{ expr }}, '%') = 0 and strpos({{ expr }}, '&') = 0
+            then {{ expr }}
+        else {{ regexp_replace_all(regexp_replace_all(expr, '(?i)\\\\u0040|%40|&#0*64;|&#x0*40;', '@'), '(?i)\\\\u002e|%2e', '.') }}
+    end
 {%- endmacro %}
 
 {% macro first_email_key(expr) -%}
