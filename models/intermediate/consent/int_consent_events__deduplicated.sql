@@ -199,7 +199,7 @@ proof as (
     select
         event_id,
         {% for field in agreed_fields -%}
-        case when count(distinct coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) = 1
+        case when {{ readings_agree(field) }}
             then {% if field == 'was_prechecked' %}max(cast({{ field }} as integer)) = 1{% else %}max({{ field }}){% endif %}
         end as agreed_{{ field }},
         {% endfor -%}
@@ -207,7 +207,7 @@ proof as (
         case when count(*) = count(double_opt_in_at) then max(double_opt_in_at) end as latest_double_opt_in_at,
         (
             {% for field in agreed_fields + ['expires_at', 'double_opt_in_at'] -%}
-            count(distinct coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) > 1
+            not {{ readings_agree(field) }}
             {%- if not loop.last %} or{% endif %}
             {% endfor -%}
         ) as is_conflicting
