@@ -96,10 +96,10 @@
 {%- endmacro %}
 
 {#- Whether every reading of an event holds the same value of `field` (null counts as a value), as
-    an aggregate over the readings: min = max of the values as text. `count(distinct ...) = 1` says
-    the same but keeps a set of values per event, and at 10M events those sets ran the build out
-    of memory (int_consent_events__deduplicated). -#}
-{% macro readings_agree(field) -%}
-    min(coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~'))
-        = max(coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~'))
+    window aggregates over `window` (the readings of one event): min = max of the values as text.
+    `count(distinct ...) = 1` says the same but keeps a set of values per event, and at 10M events
+    those sets ran the build out of memory (int_consent_events__deduplicated). -#}
+{% macro readings_agree(field, window) -%}
+    min(coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) over {{ window }}
+        = max(coalesce(cast({{ field }} as {{ dbt.type_string() }}), '~')) over {{ window }}
 {%- endmacro %}

@@ -28,7 +28,9 @@
     (a re-delivery), so a reading that arrives late but ranks first still wins and the one it
     displaces becomes a duplicate, and the accepted reading's proof is recomputed over every
     stored reading. An event_id never seen before is decided without looking at history
-    (anti-join); only the readings of the event_ids being judged are ranked. Judged files are
+    (anti-join); only the readings of the event_ids being judged are ranked, by window functions
+    over the readings themselves (joining a ranking back to every outcome ran the 10M build out
+    of memory). Judged files are
     overwritten whole (delete+insert by file_name: overwrite by partition). Which files changed is
     found from the outcomes' keys alone (file, line, element, outcome, reason, event_id), never
     their payload, before the query is rendered (query_values, macros/incremental.sql): the
@@ -73,23 +75,6 @@ with
 outcomes as (
 
     select * from {{ ref('int_consent_events__unioned') }}
-
-),
-
-event_readings as (
-
-    -- the columns the ranking and the proof read, of every event outcome
-    select
-        file_name,
-        line_number,
-        element_index,
-        event_id,
-        loaded_at,
-        {{ agreed_fields | join(', ') }},
-        expires_at,
-        double_opt_in_at
-    from {{ ref('int_consent_events__unioned') }}
-    where outcome = 'event'
 
 ),
 
@@ -158,81 +143,67 @@ judged_event_ids as (
     where outcome = 'event'
 
 ),
-{% else %}
-judged as (
 
-    select * from outcomes
+other_readings as (
+
+    -- readings of the judged events in files not judged tonight: they rank with tonight's
+    -- readings and count in the proof, and are not rewritten
+    select unioned.*
+    from {{ ref('int_consent_events__unioned') }} as unioned
+    left join judged_files on judged_files.file_name = unioned.file_name
+    where judged_files.file_name is null
+        and unioned.outcome = 'event'
+        and unioned.event_id in (select event_id from judged_event_ids)
+
+),
+
+candidates as (
+
+    select *, true as is_judged from judged
+    union all
+    select *, false as is_judged from other_readings
+
+),
+{% else %}
+candidates as (
+
+    select *, true as is_judged from outcomes
 
 ),
 {% endif %}
 
-readings as (
-
-    -- every reading of the events judged here, from any file, ranked
-    select
-        file_name,
-        line_number,
-        element_index,
-        event_id,
-        lawful_basis,
-        was_prechecked,
-        policy_version,
-        capture_method,
-        capture_point,
-        country_code,
-        expires_at,
-        double_opt_in_at,
-        row_number() over (
-            partition by event_id
-            order by loaded_at, file_name, line_number, element_index
-        ) as delivery_rank
-    from event_readings
-    {%- if is_incremental() %}
-    where event_id in (select event_id from judged_event_ids)
-    {%- endif %}
-
-),
-
-proof as (
-
-    -- what the readings of one event prove together, whatever order they arrived in
-    select
-        event_id,
-        {% for field in agreed_fields -%}
-        case when {{ readings_agree(field) }}
-            then {% if field == 'was_prechecked' %}max(cast({{ field }} as integer)) = 1{% else %}max({{ field }}){% endif %}
-        end as agreed_{{ field }},
-        {% endfor -%}
-        min(expires_at) as earliest_expires_at,
-        case when count(*) = count(double_opt_in_at) then max(double_opt_in_at) end as latest_double_opt_in_at,
-        (
-            {% for field in agreed_fields + ['expires_at', 'double_opt_in_at'] -%}
-            not {{ readings_agree(field) }}
-            {%- if not loop.last %} or{% endif %}
-            {% endfor -%}
-        ) as is_conflicting
-    from readings
-    group by event_id
-
-),
-
 ranked as (
 
+    -- every reading of an event ranked among the readings of that event (any file), and what
+    -- they prove together, whatever order they arrived in; window functions over the readings
+    -- themselves, not a ranking joined back to them: at 10M events that join of every outcome
+    -- ran the build out of memory. A non-event outcome is its own partition (by file): its rank
+    -- and proof are not read.
     select
-        judged.*,
-        readings.delivery_rank,
-        proof.is_conflicting,
+        *,
+        row_number() over (
+            partition by outcome = 'event', case when outcome = 'event' then event_id else file_name end
+            order by loaded_at, file_name, line_number, element_index
+        ) as delivery_rank,
         {% for field in agreed_fields -%}
-        proof.agreed_{{ field }},
+        case when {{ readings_agree(field, 'same_event') }}
+            then {% if field == 'was_prechecked' %}max(cast({{ field }} as integer)) over same_event = 1{% else %}max({{ field }}) over same_event{% endif %}
+        end as agreed_{{ field }},
         {% endfor -%}
-        proof.earliest_expires_at,
-        proof.latest_double_opt_in_at
-    from judged
-    left join readings
-        on readings.file_name = judged.file_name
-        and readings.line_number = judged.line_number
-        and readings.element_index = judged.element_index
-    left join proof on proof.event_id = readings.event_id
+        min(expires_at) over same_event as earliest_expires_at,
+        case when count(*) over same_event = count(double_opt_in_at) over same_event
+            then max(double_opt_in_at) over same_event
+        end as latest_double_opt_in_at,
+        not (
+            {% for field in agreed_fields + ['expires_at', 'double_opt_in_at'] -%}
+            {{ readings_agree(field, 'same_event') }}
+            {%- if not loop.last %} and{% endif %}
+            {% endfor -%}
+        ) as is_conflicting
+    from candidates
+    window same_event as (
+        partition by outcome = 'event', case when outcome = 'event' then event_id else file_name end
+    )
 
 ),
 
@@ -257,6 +228,7 @@ final as (
         {% endfor -%}
         {{ run_written_at() }} as written_at
     from ranked
+    where is_judged
 
 )
 
