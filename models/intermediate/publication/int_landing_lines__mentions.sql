@@ -50,28 +50,10 @@ indexed_files as (
 ),
 {% endif %}
 
-new_lines as (
+new_files as (
 
-    -- the lines of file versions not indexed yet (every file on a full build); read once, so
-    -- DuckDB streams them instead of holding every line's text in a materialized CTE
-    select landed_lines.*
-    from landed_lines
-    {%- if is_incremental() %}
-    left join indexed_files
-        on indexed_files.file_name = landed_lines.file_name
-        and indexed_files.content_sha256 = landed_lines.content_sha256
-    where indexed_files.file_name is null
-    {%- endif %}
-
-),
-
-file_rows as (
-
-    select
-        landed_files.file_name,
-        landed_files.line_number,
-        landed_files.content_sha256,
-        cast(null as {{ dbt.type_string() }}) as contact_key
+    -- the file versions not indexed yet (every file on a full build): one row per file
+    select landed_files.*
     from landed_files
     {%- if is_incremental() %}
     left join indexed_files
@@ -79,6 +61,31 @@ file_rows as (
         and indexed_files.content_sha256 = landed_files.content_sha256
     where indexed_files.file_name is null
     {%- endif %}
+
+),
+
+new_lines as (
+
+    -- their lines, read once, so DuckDB streams them instead of holding every line's text in a
+    -- materialized CTE
+    select landed_lines.*
+    from landed_lines
+    {%- if is_incremental() %}
+    inner join new_files
+        on new_files.file_name = landed_lines.file_name
+        and new_files.content_sha256 = landed_lines.content_sha256
+    {%- endif %}
+
+),
+
+file_rows as (
+
+    select
+        file_name,
+        line_number,
+        content_sha256,
+        cast(null as {{ dbt.type_string() }}) as contact_key
+    from new_files
 
 ),
 
