@@ -29,14 +29,19 @@
 
 {#- A condition: in an incremental run, the row belongs to one of tonight's affected contacts
     (the import CTEs of the resolver's models use it, so the heavy work runs on the slice); true
-    otherwise. The calling model declares `-- depends_on: {{ ref('int_contacts__affected') }}`. -#}
+    otherwise. When the affected contacts' events are more than one bucket holds
+    (macros/contact_buckets.sql), the row's contact is also in bucket 0; the post-hook runs the
+    other buckets. The calling model declares `-- depends_on: {{ ref('int_contacts__affected') }}`. -#}
 {% macro is_affected_contact(column='contact_key') -%}
     {#- a unit test has no `this`: it tests the rules on every contact it is given -#}
+    {%- set buckets = contact_bucket_count() -%}
+    {%- if buckets > 1 %}({% endif -%}
     {%- if this is not none and is_incremental() -%}
     {{ column }} in (select contact_key from {{ ref('int_contacts__affected') }})
     {%- else -%}
     true
     {%- endif -%}
+    {%- if buckets > 1 %} and {{ contact_in_bucket(column, buckets, 0) }}){%- endif -%}
 {%- endmacro %}
 
 {#- A whole row of a relation (by its alias) as text, to fingerprint a seed without listing its
@@ -64,8 +69,9 @@
         incremental_strategy='delete+insert',
         unique_key='contact_key',
         on_schema_change='fail',
-        pre_hook=['{{ delete_affected_contacts() }}'] + pre_hook,
-        post_hook=post_hook,
+        pre_hook=['{{ delete_affected_contacts() }}'] + ([pre_hook] if pre_hook is string else pre_hook),
+        post_hook=['{{ insert_contact_buckets() }}'] + ([post_hook] if post_hook is string else post_hook),
+        contact_buckets=true,
     ) }}
 {%- endmacro %}
 

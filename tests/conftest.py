@@ -79,11 +79,11 @@ def in_slot(database: Path) -> Iterator[Path]:
 
 def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = None,
               full_refresh: bool = False, published: Path | None = None,
-              exclude: str | None = None) -> subprocess.CompletedProcess[str]:
+              exclude: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `dbt build` (seeds, models, data tests; never the unit tests, which check the SQL and run
     once per suite) as a subprocess on `database` (built in this process's slot, see SLOT), for the
     run date `as_of` passed as the nightly job does (CONSENT_LEDGER_AS_OF, not a dbt var);
-    `published` is the last published file (withdrawal_sla reads it)."""
+    `published` is the last published file (withdrawal_sla reads it); `env` adds settings."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), "build", "--profiles-dir", str(REPO), "--project-dir", str(REPO)]
     if select:
@@ -93,7 +93,7 @@ def dbt_build(landing: Path, database: Path, as_of: str, select: str | None = No
     if full_refresh:
         cmd.append("--full-refresh")
     with in_slot(database) as slot:
-        env = dbt_env(landing, slot, as_of)
+        env = {**dbt_env(landing, slot, as_of), **(env or {})}
         if published:  # as the nightly job passes it: read at execution, so the parse stays partial
             env["CONSENT_LEDGER_PUBLISHED_DB"] = str(published)
         return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
