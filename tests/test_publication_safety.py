@@ -38,6 +38,8 @@ def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 # Each test here is a whole nightly run of its own on a restored first run: spread over the pytest
 # workers, each worker makes its own first run (tests/conftest.py) rather than one worker doing all.
+# The first run is a session fixture, so a worker makes it once: as a module fixture it was torn
+# down (and run again, ~80 s) each time the worker ran another module's test between two of these.
 SPREAD_OVER_WORKERS = True
 
 
@@ -55,7 +57,7 @@ def site_env(root: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One first run of the nightly_rules landing, kept as a template: every test of this module
     starts from a copy of it at the same absolute path (the working database remembers the landing
