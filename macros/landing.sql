@@ -236,18 +236,3 @@
 {% macro duckdb__landing_folder_date(expr) -%}
     case when regexp_full_match({{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') then try_cast({{ expr }} as date) end
 {%- endmacro %}
-
-{#- The engine's locator of a stored row (`alias` the table's alias), to read a wide column
-    (a landed line's text) for a few rows found from keys alone: DuckDB then fetches the column
-    only for the rows the locator filter keeps, instead of every landed line's text. -#}
-{% macro stored_row_id(alias) -%}
-    {{ return(adapter.dispatch('stored_row_id', 'consent_ledger')(alias)) }}
-{%- endmacro %}
-
-{% macro default__stored_row_id(alias) -%}
-    {{ exceptions.raise_compiler_error("stored_row_id: add a " ~ adapter.type() ~ "__stored_row_id macro (a row locator the scan can filter on), or join the text by its keys") }}
-{%- endmacro %}
-
-{% macro duckdb__stored_row_id(alias) -%}
-    {{ alias }}.rowid
-{%- endmacro %}

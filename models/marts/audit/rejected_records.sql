@@ -23,30 +23,18 @@ outcomes as (
 
 ),
 
-rejected_line_rows as (
-
-    -- the landed lines that hold a rejected outcome, found from their keys alone: the text is
-    -- read for these rows only, not for every landed line (a join by keys reads all of it, so
-    -- the model grew with all landed text; at 1M events 2.6-3.2 -> 1.0-1.1 CPU s, same rows)
-    select {{ stored_row_id('lines') }} as line_row
-    from {{ ref('base_landing__lines') }} as lines
-    where (lines.file_name, lines.line_number) in (select file_name, line_number from outcomes)
-
-),
-
 landed_lines as (
 
-    -- the text of each of those lines, as staging read it (macros/landing.sql landing_lines)
+    -- the text of each landed line, as staging read it (macros/landing.sql landing_lines)
     select
-        lines.file_name,
-        lines.line_number,
+        file_name,
+        line_number,
         case
-            when lines.line_error in ('nul_bytes', 'invalid_utf8') then {{ readable_text('lines.raw_text') }}
-            else lines.raw_text
+            when line_error in ('nul_bytes', 'invalid_utf8') then {{ readable_text('raw_text') }}
+            else raw_text
         end as line_text
-    from {{ ref('base_landing__lines') }} as lines
-    where lines.line_number > 0
-        and {{ stored_row_id('lines') }} in (select line_row from rejected_line_rows)
+    from {{ ref('base_landing__lines') }}
+    where line_number > 0
 
 ),
 
